@@ -1,0 +1,85 @@
+"""One settings object, built and validated in one place, passed in explicitly.
+
+``Settings()`` gives the defaults: the bundled ``articles/`` folder, the
+``index/`` folder beside it, the multilingual e5-small model and chunks of at
+most 200 tokens with 40 tokens of overlap. ``Settings.from_env()`` applies the
+``RAG_*`` environment variables on top; the CLI applies its flags on top of
+that. A bad value raises ``ConfigError`` with a message meant for a person.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+DEFAULT_MODEL = "multilingual-e5-small"
+MINILM_MODEL = "all-MiniLM-L6-v2"
+
+
+def default_cache_dir() -> Path:
+    """Where converted models live: outside the repository, shared by clones."""
+    if env := os.environ.get("RAG_CACHE_DIR"):
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rag-news"
+
+
+@dataclass(frozen=True)
+class Settings:
+    articles_dir: Path = PROJECT_DIR / "articles"
+    index_dir: Path = PROJECT_DIR / "index"
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    model: str = DEFAULT_MODEL
+    chunk_tokens: int = 200
+    chunk_overlap: int = 40
+    batch_size: int = 32
+    encoding: str = "cl100k_base"
+
+    def __post_init__(self) -> None:
+        for name in ("articles_dir", "index_dir", "cache_dir"):
+            object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise ConfigError("model must be a model name or folder, not empty")
+        if not 16 <= self.chunk_tokens <= 8192:
+            raise ConfigError(f"chunk size must be between 16 and 8192 tokens, got {self.chunk_tokens}")
+        if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
+            raise ConfigError(
+                f"chunk overlap must be at least 0 and less than half the chunk size "
+                f"({self.chunk_tokens // 2}), got {self.chunk_overlap}"
+            )
+        if not 1 <= self.batch_size <= 4096:
+            raise ConfigError(f"batch size must be between 1 and 4096, got {self.batch_size}")
+        if self.encoding not in ("cl100k_base", "o200k_base"):
+            raise ConfigError(f"token encoding must be cl100k_base or o200k_base, got {self.encoding!r}")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then ``RAG_ARTICLES_DIR``, ``RAG_INDEX_DIR``, ``RAG_MODEL``,
+        ``RAG_CHUNK_TOKENS``, ``RAG_CHUNK_OVERLAP``, then ``overrides`` (None values ignored)."""
+        values: dict[str, object] = {}
+        env = {
+            "articles_dir": "RAG_ARTICLES_DIR",
+            "index_dir": "RAG_INDEX_DIR",
+            "model": "RAG_MODEL",
+            "chunk_tokens": "RAG_CHUNK_TOKENS",
+            "chunk_overlap": "RAG_CHUNK_OVERLAP",
+        }
+        for name, var in env.items():
+            if (raw := os.environ.get(var)) is not None and raw != "":
+                if name.startswith("chunk_"):
+                    try:
+                        values[name] = int(raw)
+                    except ValueError:
+                        raise ConfigError(f"{var} must be a whole number, got {raw!r}") from None
+                else:
+                    values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
