@@ -1,0 +1,139 @@
+"""Which language, and which writing system, a piece of text is in.
+
+``detect_language("Wann trafen sich Lee und Meloni?")  -> "de"``
+``detect_language("멜로니는 누구인가요?")               -> "ko"``
+``detect_language("?!")                                -> "und"``
+``dominant_script("기사 이미지 확대 보기")              -> "Hangul"``
+
+Language detection is ``lingua-language-detector`` (bundled models, offline),
+restricted to a small set of languages (:data:`LANGUAGES`): fewer candidates
+means fewer confusions on short text. The detector is built once, on first use,
+and cached (about a second to load its models).
+
+Shortcuts taken, on purpose:
+
+* Hangul, Hiragana/Katakana are unambiguous: text written mostly in them is
+  "ko" / "ja" without asking the model.
+* Short text (a question) is dominated by names: "Wer ist Meloni?" looks Italian
+  to any character model. For text of at most :data:`SHORT_WORDS` words, the
+  capitalised words after the first are left out before detection when at
+  least two words remain ("Wer ist"). German nouns are capitalised too; the
+  function words that remain are what tells languages apart anyway.
+* Long text is judged on its first :data:`MAX_CHARS` characters.
+* "und" (undetermined) when the text has fewer than :data:`MIN_LETTERS`
+  letters or lingua cannot decide.
+
+``dominant_script`` counts letters per Unicode script using the character
+names from ``unicodedata`` (no third-party script database); ``rag.clean``
+uses it to spot interface strings in another script than the article.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+LOG = logging.getLogger(__name__)
+
+# ISO 639-1 codes of the languages the detector chooses between.
+LANGUAGES = ("en", "de", "ko", "fr", "it", "es", "ja", "zh", "ru")
+MIN_LETTERS = 3
+SHORT_WORDS = 12
+MAX_CHARS = 4000
+
+# Script names as in Unicode character names -> the name we report.
+_SCRIPT_WORDS = {
+    "LATIN": "Latin",
+    "HANGUL": "Hangul",
+    "CJK": "Han",
+    "HIRAGANA": "Hiragana",
+    "KATAKANA": "Katakana",
+    "CYRILLIC": "Cyrillic",
+    "GREEK": "Greek",
+    "ARABIC": "Arabic",
+    "HEBREW": "Hebrew",
+    "DEVANAGARI": "Devanagari",
+    "THAI": "Thai",
+    "ARMENIAN": "Armenian",
+    "GEORGIAN": "Georgian",
+    "BENGALI": "Bengali",
+    "TAMIL": "Tamil",
+    "ETHIOPIC": "Ethiopic",
+}
+
+
+@lru_cache(maxsize=4096)
+def char_script(ch: str) -> str:
+    """The script of one letter ("Latin", "Hangul", "Han", ...), "Other" for an
+    unnamed script and "" for anything that is not a letter (digits, punctuation, spaces)."""
+    if not ch.isalpha():
+        return ""
+    name = unicodedata.name(ch, "")
+    for word in name.split()[:3]:  # "FULLWIDTH LATIN CAPITAL LETTER A", "HALFWIDTH KATAKANA ..."
+        if word in _SCRIPT_WORDS:
+            return _SCRIPT_WORDS[word]
+    if name.startswith("CJK") or "IDEOGRAPH" in name:
+        return "Han"
+    return "Other"
+
+
+def script_counts(text: str) -> Counter[str]:
+    """Letters per script: ``script_counts("Seoul 서울") == Counter({"Latin": 5, "Hangul": 2})``."""
+    counts: Counter[str] = Counter()
+    for ch in text:
+        if script := char_script(ch):
+            counts[script] += 1
+    return counts
+
+
+def dominant_script(text: str) -> str:
+    """The script most of the letters of ``text`` are written in ("Latin", "Hangul",
+    "Han", "Hiragana", "Katakana", "Cyrillic", ...), or "" when it has no letters.
+    Japanese mixes Han and kana: whichever has more letters wins."""
+    counts = script_counts(text)
+    if not counts:
+        return ""
+    return counts.most_common(1)[0][0]
+
+
+@lru_cache(maxsize=1)
+def _detector():  # -> lingua.LanguageDetector
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [getattr(IsoCode639_1, code.upper()) for code in LANGUAGES]
+    LOG.debug("building the language detector for %s", ", ".join(LANGUAGES))
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+
+
+def _without_names(text: str) -> str:
+    """Drop capitalised words after the first, if at least two words remain."""
+    words = text.split()
+    kept = words[:1] + [w for w in words[1:] if not w[:1].isupper()]
+    return " ".join(kept) if len(kept) >= 2 else text
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the language of ``text`` ("en", "de", "ko", ...), or "und"
+    when the text is too short or the detector cannot tell."""
+    if not isinstance(text, str):
+        raise TypeError(f"detect_language expects a str, got {type(text).__name__}")
+    sample = text[:MAX_CHARS]
+    counts = script_counts(sample)
+    letters = sum(counts.values())
+    if letters == 0:
+        return "und"
+    script = counts.most_common(1)[0][0]
+    if script == "Hangul":
+        return "ko"
+    if script in ("Hiragana", "Katakana") or (counts["Hiragana"] + counts["Katakana"]) * 5 >= letters:
+        return "ja"
+    if letters < MIN_LETTERS:
+        return "und"
+    if script == "Latin" and len(sample.split()) <= SHORT_WORDS:
+        sample = _without_names(sample)
+    found = _detector().detect_language_of(sample)
+    if found is None:
+        return "und"
+    return found.iso_code_639_1.name.lower()

@@ -1,0 +1,339 @@
+"""Title, publication date, byline and outlet of an article, from its own text.
+
+``extract_metadata(raw, cleaned, filename) -> {"title", "published", "byline", "source"}``
+
+The raw text is read for what cleaning drops (byline and time-stamp lines);
+the cleaned text for the title. Plain parsing of a few written forms in
+English, German and Korean, no date library (``dateparser`` guesses too
+freely and is slow to import):
+
+* dates: "2026-01-19", "2026.01.19", "January 19, 2026", "Jan. 19, 2026",
+  "19 January 2026", "19. Januar 2026", "19.01.2026", "2026년 1월 19일";
+* published, first rule that finds one wins:
+  1. a labelled time stamp: "date 2026-01-19", "Posted : January 19, 2026",
+     "Published ...", "Veröffentlicht am ...", "입력 2026.01.19"; "Updated ..."
+     labels only when no other label has a date;
+  2. a dateline "SEOUL, January 19 (AJP) -": a year-less date takes its year
+     from a full date elsewhere in the text, else from the only year the
+     text mentions; with no year it gives nothing;
+  3. a full date in the lead (the first 250 characters of the cleaned text
+     after the headline), "Am 19. Januar 2026 trafen sich ...": the event
+     date, taken as a stand-in for the publication date.
+  Nothing else: no year alone, no date from the file name, no file time.
+* byline: a "By Jane Doe (jane@example.com)" / "Von ..." line, or a Korean
+  "홍길동 기자" line;
+* source (the outlet), only from evidence of who published the text: the
+  wire credit of a dateline ("(AJP)", "(서울=연합뉴스)"), the e-mail domain on
+  the byline line looked up in :data:`NEWS_DOMAINS` (a small table of news
+  domains), or a copyright line ("© 2026 Example News"). A source the article
+  merely cites ("the Seoul-based Yonhap News reported") or a photo credit
+  ("(Yonhap)") is not the outlet. None when nothing supports one.
+* title: the headline when the cleaned text starts with one (a first line of
+  at most 20 words that does not end with . , ; :), kept in the text so it can
+  be cited; else the first sentence (``pysbd``), cut to about 100 characters;
+  else the file name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+from functools import lru_cache
+from pathlib import PurePath
+
+from rag.clean import byline_names
+
+LOG = logging.getLogger(__name__)
+
+TITLE_MAX_CHARS = 100
+HEADLINE_MAX_WORDS = 20
+LEAD_CHARS = 250
+
+MONTHS = {
+    "january": 1, "jan": 1, "januar": 1, "jänner": 1, "janvier": 1,
+    "february": 2, "feb": 2, "februar": 2, "febr": 2,
+    "march": 3, "mar": 3, "märz": 3, "maerz": 3, "mär": 3,
+    "april": 4, "apr": 4,
+    "may": 5, "mai": 5,
+    "june": 6, "jun": 6, "juni": 6,
+    "july": 7, "jul": 7, "juli": 7,
+    "august": 8, "aug": 8,
+    "september": 9, "sep": 9, "sept": 9,
+    "october": 10, "oct": 10, "oktober": 10, "okt": 10,
+    "november": 11, "nov": 11,
+    "december": 12, "dec": 12, "dezember": 12, "dez": 12,
+}  # fmt: skip
+
+# E-mail / web domains of news outlets -> the outlet's name.
+NEWS_DOMAINS = {
+    "heraldcorp.com": "Korea Herald",
+    "koreaherald.com": "Korea Herald",
+    "koreatimes.co.kr": "Korea Times",
+    "yna.co.kr": "Yonhap News Agency",
+    "yonhapnews.co.kr": "Yonhap News Agency",
+    "joongang.co.kr": "JoongAng Ilbo",
+    "koreajoongangdaily.com": "Korea JoongAng Daily",
+    "chosun.com": "Chosun Ilbo",
+    "donga.com": "Dong-A Ilbo",
+    "hani.co.kr": "Hankyoreh",
+    "ajunews.com": "AJP",
+    "ajupress.com": "AJP",
+    "kbs.co.kr": "KBS",
+    "arirang.com": "Arirang",
+    "reuters.com": "Reuters",
+    "thomsonreuters.com": "Reuters",
+    "ap.org": "Associated Press",
+    "apnews.com": "Associated Press",
+    "afp.com": "AFP",
+    "bbc.co.uk": "BBC",
+    "bbc.com": "BBC",
+    "nytimes.com": "The New York Times",
+    "washpost.com": "The Washington Post",
+    "washingtonpost.com": "The Washington Post",
+    "theguardian.com": "The Guardian",
+    "ft.com": "Financial Times",
+    "bloomberg.net": "Bloomberg",
+    "bloomberg.com": "Bloomberg",
+    "dpa.com": "dpa",
+    "spiegel.de": "Der Spiegel",
+    "zeit.de": "Die Zeit",
+    "faz.net": "Frankfurter Allgemeine Zeitung",
+    "sueddeutsche.de": "Süddeutsche Zeitung",
+    "tagesschau.de": "tagesschau.de",
+    "ansa.it": "ANSA",
+}
+# Wire credits in datelines, written out.
+WIRE_NAMES = {
+    "ap": "Associated Press",
+    "연합뉴스": "Yonhap News Agency",
+    "yonhap": "Yonhap News Agency",
+    "뉴시스": "Newsis",
+    "뉴스1": "News1",
+}
+
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DATE_PATTERNS = [
+    ("ymd", re.compile(
+        r"(?<![\d.])(?P<y>\d{4})(?:-|/|\.\s?)(?P<m>\d{1,2})(?:-|/|\.\s?)(?P<d>\d{1,2})(?!\d)"
+    )),
+    ("ymd", re.compile(r"(?P<y>\d{4})\s*년\s*(?P<m>\d{1,2})\s*월\s*(?P<d>\d{1,2})\s*일")),
+    ("mdy", re.compile(
+        rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<y>\d{{4}})(?!\d)",
+        re.IGNORECASE,
+    )),
+    ("dmy", re.compile(
+        rf"(?<![\d.])(?P<d>\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MONTH_RE})\.?,?\s+(?P<y>\d{{4}})(?!\d)",
+        re.IGNORECASE,
+    )),
+    ("dmy", re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})(?!\d)")),
+]  # fmt: skip
+_YEARLESS_RE = re.compile(
+    rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*,?\s*\d{{4}})", re.IGNORECASE
+)
+_PUBLISHED_LABELS = (
+    r"date|dated|datum|posted|published|posted on|published on|veröffentlicht|veröffentlicht am|erschienen|"
+    r"publié le|publié|pubblicato|publicado|입력|등록|기사입력|발행"
+)
+_UPDATED_LABELS = (
+    r"updated|last updated|aktualisiert|aktualisiert am|stand|mis à jour|aggiornato|actualizado|수정|최종수정"
+)
+_DATELINE_RE = re.compile(
+    r"^\s*(?P<city>[A-Z][A-Z.'’ -]{1,40}?)(?:,\s*(?P<date>[^()\n]{3,30}?))?\s*"
+    r"\((?P<outlet>[^()\n]{2,40})\)\s*[-–—:]",
+    re.MULTILINE,
+)
+_KO_DATELINE_RE = re.compile(r"^\s*\((?P<city>[가-힣]{1,10})\s*=\s*(?P<outlet>[^()\n]{2,20})\)", re.MULTILINE)
+_KO_WIRE_BYLINE_RE = re.compile(
+    r"^\s*\([^()\n]{1,20}\)\s*(?P<name>[가-힣]{2,4})\s*(?:기자|특파원)\s*=", re.MULTILINE
+)
+_EMAIL_DOMAIN_RE = re.compile(r"[\w.+-]+@(?P<domain>[\w-]+(?:\.[\w-]+)+)")
+_COPYRIGHT_RE = re.compile(
+    r"^\s*(?:copyright\s*)?(?:©|ⓒ|\(c\)|copyright)\s*(?P<rest>.{2,80})$", re.IGNORECASE | re.MULTILINE
+)
+_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def extract_metadata(raw: str, cleaned: str, filename: str) -> dict[str, str | None]:
+    """``{"title", "published", "byline", "source"}`` of an article; ``published``
+    is an ISO date ("2026-01-19") or None, the others a string or None (title never None)."""
+    byline_line, byline = find_byline(raw)
+    return {
+        "title": guess_title(cleaned, filename),
+        "published": find_published(raw, cleaned),
+        "byline": byline,
+        "source": find_outlet(raw, byline_line),
+    }
+
+
+def parse_date(text: str) -> str | None:
+    """The first full date (day, month and year) in ``text`` as "YYYY-MM-DD", else None.
+
+    >>> parse_date("Posted : January 19, 2026, 14:00"), parse_date("Am 19. Januar 2026")
+    ('2026-01-19', '2026-01-19')
+    >>> parse_date("2026년 1월 19일"), parse_date("19.01.2026"), parse_date("January 2026")
+    ('2026-01-19', '2026-01-19', None)
+    """
+    found = _find_dates(text)
+    return found[0][1] if found else None
+
+
+def _to_iso(y: int, m: int, d: int) -> str | None:
+    if not 1900 <= y <= 2100:
+        return None
+    try:
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def _find_dates(text: str) -> list[tuple[int, str]]:
+    """All full dates in ``text`` as (position, ISO date), in order of position."""
+    out: dict[int, str] = {}
+    for _kind, pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            month = int(m["m"]) if "m" in m.groupdict() and m["m"] else MONTHS[m["mon"].lower()]
+            if iso := _to_iso(int(m["y"]), month, int(m["d"])):
+                out.setdefault(m.start(), iso)
+    return sorted(out.items())
+
+
+def _labelled_date(raw: str, labels: str) -> str | None:
+    pattern = re.compile(rf"(?<!\w)(?:{labels})(?!\w)\s*[:：]?\s*(?:(?:am|on|le|il|el)\s+)?", re.IGNORECASE)
+    for m in pattern.finditer(raw):
+        window = raw[m.end() : m.end() + 40]
+        found = _find_dates(window)
+        if found and found[0][0] == 0:
+            return found[0][1]
+    return None
+
+
+def _yearless(raw: str, text: str) -> str | None:
+    m = _YEARLESS_RE.search(text)
+    if not m:
+        return None
+    month, day = MONTHS[m["mon"].lower()], int(m["d"])
+    full = [iso for _pos, iso in _find_dates(raw)]
+    same_day = [iso for iso in full if iso[5:] == f"{month:02d}-{day:02d}"]
+    if same_day or full:
+        return _to_iso(int((same_day or full)[0][:4]), month, day)
+    years = set(_YEAR_RE.findall(raw))
+    if len(years) == 1:
+        return _to_iso(int(years.pop()), month, day)
+    return None
+
+
+def find_published(raw: str, cleaned: str) -> str | None:
+    """The publication date as "YYYY-MM-DD" (see the module docstring for the rules), or None."""
+    for labels in (_PUBLISHED_LABELS, _UPDATED_LABELS):
+        if found := _labelled_date(raw, labels):
+            return found
+    if m := _DATELINE_RE.search(raw):
+        if m["date"]:
+            if found := parse_date(m["date"]):
+                return found
+            if found := _yearless(raw, m["date"]):
+                return found
+    lines = cleaned.split("\n", 1)
+    body = lines[1] if len(lines) > 1 and _headline(cleaned) else cleaned
+    found = _find_dates(body.lstrip()[:LEAD_CHARS])
+    return found[0][1] if found else None
+
+
+def find_byline(raw: str) -> tuple[str | None, str | None]:
+    """(the byline line, the author names) from ``raw``; (None, None) when there is none.
+    ``"By Choi Si-young (siyoungchoi@heraldcorp.com)"`` -> author "Choi Si-young"."""
+    for line in raw.splitlines():
+        if line.strip() and (names := byline_names(line)):
+            return line.strip(), names
+    if m := _KO_WIRE_BYLINE_RE.search(raw):  # "(서울=연합뉴스) 홍길동 기자 = 본문 ..."
+        return m[0], m["name"]
+    return None, None
+
+
+def _outlet_name(name: str) -> str | None:
+    name = " ".join(name.split()).strip(" .,-")
+    if not name or len(name.split()) > 5 or any(c.isdigit() for c in name):
+        return None
+    return WIRE_NAMES.get(name.lower(), name)
+
+
+def find_outlet(raw: str, byline_line: str | None = None) -> str | None:
+    """The outlet that published ``raw``, or None when the text does not say."""
+    m = _DATELINE_RE.search(raw) or _KO_DATELINE_RE.search(raw)
+    if m and (name := _outlet_name(m["outlet"])):
+        return name
+    if byline_line:
+        for em in _EMAIL_DOMAIN_RE.finditer(byline_line):
+            if outlet := _domain_outlet(em["domain"]):
+                return outlet
+    for cm in _COPYRIGHT_RE.finditer(raw):
+        if not re.search(r"\d{4}|copyright|all rights|rechte|무단|재배포", cm[0], re.IGNORECASE):
+            continue  # "© AFP" under a photo is a photo credit
+        rest = re.sub(r"all rights reserved.*|alle rechte vorbehalten.*|무단.*", "", cm["rest"], flags=re.I)
+        rest = re.sub(r"(?<!\d)(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2})?(?!\d)", "", rest)
+        if name := _outlet_name(rest.replace("©", "")):
+            return name
+    return None
+
+
+def _domain_outlet(domain: str) -> str | None:
+    parts = domain.lower().split(".")
+    for i in range(len(parts) - 1):
+        if (d := ".".join(parts[i:])) in NEWS_DOMAINS:
+            return NEWS_DOMAINS[d]
+    return None
+
+
+def _headline(cleaned: str) -> str | None:
+    first, sep, rest = cleaned.partition("\n")
+    first = first.strip()
+    if not sep or not rest.strip() or not first:
+        return None
+    if len(first.split()) > HEADLINE_MAX_WORDS or first.rstrip("\"'”’»)]")[-1:] in ".,;:":
+        return None
+    return first
+
+
+@lru_cache(maxsize=16)
+def _segmenter(language: str):  # -> pysbd.Segmenter
+    import pysbd
+
+    try:
+        return pysbd.Segmenter(language=language, clean=False)
+    except ValueError:
+        return pysbd.Segmenter(language="en", clean=False)
+
+
+def _first_sentence(text: str) -> str:
+    from rag.language import detect_language
+
+    sample = text.strip()[:600]
+    lang = detect_language(sample)
+    parts = [p.strip() for p in _segmenter(lang if lang != "und" else "en").segment(sample) if p.strip()]
+    return parts[0].split("\n")[0] if parts else ""
+
+
+def _shorten(text: str, limit: int = TITLE_MAX_CHARS) -> str:
+    if len(text) <= limit + 20:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-–—")
+    return cut + "…"
+
+
+def title_from_filename(filename: str) -> str:
+    """``"2026-01-19-ajp-lee-meloni.de.txt"`` -> ``"Ajp lee meloni"``."""
+    stem = re.sub(r"\.[a-z]{2}$", "", PurePath(filename).stem)  # "article.de.txt": language tag
+    stem = re.sub(r"^\d{4}(?:-\d{2}){0,2}[-_ ]*", "", stem)
+    words = re.split(r"[-_\s]+", stem)
+    text = " ".join(w for w in words if w)
+    return (text[:1].upper() + text[1:]) if text else PurePath(filename).name or "Untitled"
+
+
+def guess_title(cleaned: str, filename: str) -> str:
+    """The headline, else the first sentence (shortened), else a title made from the file name."""
+    if head := _headline(cleaned):
+        return _shorten(head)
+    if cleaned.strip() and (first := _first_sentence(cleaned)):
+        return _shorten(first)
+    return title_from_filename(filename)

@@ -1,0 +1,120 @@
+"""rag.language: language of articles and of short questions; dominant script of a line."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.clean import clean_text
+from rag.config import PROJECT_DIR
+from rag.language import LANGUAGES, _detector, detect_language, dominant_script
+
+ARTICLES = PROJECT_DIR / "articles"
+
+
+@pytest.mark.parametrize(
+    "name, lang",
+    [
+        ("korea-herald-2023-yoon-mattarella-summit.txt", "en"),
+        ("2026-01-lee-meloni-industrial-cooperation.txt", "en"),
+        ("2026-01-19-yonhap-lee-meloni-trade.txt", "en"),
+        ("2026-01-19-gipfeltreffen-lee-meloni.de.txt", "de"),
+        ("2026-01-19-ajp-lee-meloni-mous.txt", "en"),
+    ],
+)
+def test_language_of_each_seed(name, lang):
+    raw = (ARTICLES / name).read_text(encoding="utf-8")
+    assert detect_language(raw) == lang
+    assert detect_language(clean_text(raw)) == lang
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is Meloni?",
+        "Who is Giorgia Meloni?",
+        "When did Lee and Meloni meet?",
+        "Which MOUs were signed?",
+        "Did Mattarella visit Korea?",
+        "How big was the trade volume in 2024?",
+    ],
+)
+def test_short_english_questions(question):
+    assert detect_language(question) == "en"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wer ist Meloni?",
+        "Wer ist Giorgia Meloni?",
+        "Wann trafen sich Lee und Meloni?",
+        "Wann kam Meloni an?",
+        "Welche MOUs wurden unterzeichnet?",
+        "Wie hoch war das Handelsvolumen 2024?",
+    ],
+)
+def test_short_german_questions_despite_italian_names(question):
+    assert detect_language(question) == "de"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["멜로니는 누구인가요?", "이재명 대통령과 멜로니 총리는 언제 만났나요?", "교역 규모는?", "MOU는 몇 건?"],
+)
+def test_short_korean_questions(question):
+    assert detect_language(question) == "ko"
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("Le président a rencontré la Première ministre italienne à Séoul lundi.", "fr"),
+        ("Il presidente ha incontrato la premier a Seul lunedì per discutere di commercio.", "it"),
+        ("首脳会談はソウルで開かれ、両首脳は協力の強化で合意した。", "ja"),
+        ("两国领导人在首尔举行会谈，同意加强合作。", "zh"),
+    ],
+)
+def test_other_languages_of_the_detector(text, lang):
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize("text", ["", "   ", "?!", "12345 678", "ab", "—— …"])
+def test_too_short_or_letterless_text_is_undetermined(text):
+    assert detect_language(text) == "und"
+
+
+def test_long_text_is_detected():
+    text = (ARTICLES / "2026-01-19-gipfeltreffen-lee-meloni.de.txt").read_text(encoding="utf-8") * 200
+    assert detect_language(text) == "de"
+
+
+def test_detector_is_built_once_and_restricted():
+    assert _detector() is _detector()
+    assert {"en", "de", "ko"} <= set(LANGUAGES)
+
+
+def test_detect_language_rejects_non_strings():
+    with pytest.raises(TypeError):
+        detect_language(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text, script",
+    [
+        ("Back To Top", "Latin"),
+        ("Präsident Lee", "Latin"),
+        ("기사 이미지 확대 보기", "Hangul"),
+        ("지나쌤", "Hangul"),
+        ("漢字", "Han"),
+        ("Поделиться", "Cyrillic"),
+        ("ひらがなの文", "Hiragana"),
+        ("シェアする", "Katakana"),
+        ("Ελλάδα", "Greek"),
+        ("Ｆｕｌｌｗｉｄｔｈ", "Latin"),
+        ("Seoul 서울시청", "Latin"),  # 5 Latin letters beat 4 Hangul
+        ("", ""),
+        ("12345 !?", ""),
+    ],
+)
+def test_dominant_script(text, script):
+    assert dominant_script(text) == script
