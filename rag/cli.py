@@ -1,0 +1,177 @@
+"""The ``rag`` command: ``rag index``, ``rag status``, ``rag ask``, ``rag eval``.
+
+Parsing is argparse (standard library, enough for four subcommands). Logging is
+configured here and nowhere else. Every ``RagError`` is printed as one line
+``error: ...`` with exit status 2; a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rag.config import Settings
+from rag.errors import RagError
+
+LOG = logging.getLogger("rag")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--index", dest="index_dir", type=Path, help="index folder (default: ./index, or RAG_INDEX_DIR)"
+    )
+    p.add_argument(
+        "--model", help="embedding model: multilingual-e5-small (default), all-MiniLM-L6-v2, or a folder"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Ask questions about a folder of news articles.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="bring the index up to date with the articles folder")
+    p.add_argument("articles_dir", nargs="?", type=Path, help="articles folder (default: ./articles)")
+    p.add_argument("--full", action="store_true", help="rebuild from scratch instead of incrementally")
+    p.add_argument("--chunk-tokens", type=int, help="largest chunk, in tokens (default 200)")
+    p.add_argument("--chunk-overlap", type=int, help="overlap between chunks, in tokens (default 40)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _common(p)
+
+    p = sub.add_parser("status", help="what is indexed and what is waiting in the articles folder")
+    p.add_argument("articles_dir", nargs="?", type=Path, help="articles folder (default: ./articles)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _common(p)
+
+    p = sub.add_parser("ask", help="answer a question from the indexed articles")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--language", help="only articles in this language (en, de, ko, ...)")
+    p.add_argument("--source", help="only articles from this outlet")
+    p.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
+    p.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
+    _common(p)
+
+    p = sub.add_parser("eval", help="run a question set against an index and write reports")
+    p.add_argument("--questions", type=Path, help="question set (default: eval/questions.jsonl)")
+    p.add_argument(
+        "--dataset",
+        type=Path,
+        help="a folder with corpus/ and questions.jsonl (e.g. ../shared/bench/xquad-en)",
+    )
+    p.add_argument("--corpus", type=Path, help="pair the questions with another dataset's corpus folder")
+    p.add_argument("--out", type=Path, help="report folder (default: eval/results)")
+    p.add_argument("--compare", type=Path, help="a previous report JSON: print differences, fail on drops")
+    p.add_argument("--tolerance", type=float, default=0.01, help="largest allowed drop with --compare")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    _common(p)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        articles_dir=getattr(args, "articles_dir", None),
+        index_dir=args.index_dir,
+        model=args.model,
+        chunk_tokens=getattr(args, "chunk_tokens", None),
+        chunk_overlap=getattr(args, "chunk_overlap", None),
+    )
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from rag.indexer import build_index
+
+    settings = _settings(args)
+    report = build_index(settings, full=args.full, progress=not args.no_progress and sys.stderr.isatty())
+    for err in report.errors:
+        print(f"skipped {err}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from rag.indexer import pending_changes
+    from rag.store import read_manifest
+
+    settings = _settings(args)
+    out: dict = {"index": str(settings.index_dir), "articles_dir": str(settings.articles_dir)}
+    try:
+        _, manifest = read_manifest(settings.index_dir)
+        out["indexed"] = {
+            "articles": manifest["counts"]["articles"],
+            "chunks": manifest["counts"]["chunks"],
+            "languages": manifest.get("languages", {}),
+            "model": manifest["model"]["id"],
+            "built_at": manifest.get("built_at"),
+        }
+    except RagError as e:
+        out["indexed"] = None
+        out["problem"] = str(e)
+    try:
+        pending, errors = pending_changes(settings)
+        out["pending"] = {k: v for k, v in pending.items() if k != "unchanged"}
+        out["problems"] = [str(e) for e in errors]
+    except RagError as e:
+        out["pending"] = None
+        out["problems"] = [str(e)]
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+    ix = out["indexed"]
+    if ix:
+        langs = ", ".join(f"{k} {v}" for k, v in ix["languages"].items())
+        print(f"index: {out['index']}")
+        print(f"  {ix['articles']} articles ({langs}), {ix['chunks']} chunks")
+        print(f"  model {ix['model']}, built {ix['built_at']}")
+    else:
+        print(f"index: {out.get('problem')}")
+    pend = out["pending"]
+    if pend is not None:
+        waiting = sum(len(v) for v in pend.values())
+        print(f"articles folder: {out['articles_dir']}")
+        if waiting:
+            for kind in ("added", "updated", "removed"):
+                for rel in pend[kind]:
+                    print(f"  {kind:<8} {rel}")
+            print(f"  {waiting} change(s) waiting: run `rag index`")
+        else:
+            print("  up to date")
+    for problem in out["problems"]:
+        print(f"  problem: {problem}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    commands = {"index": cmd_index, "status": cmd_status}
+    try:
+        from rag import ask_cli, eval_cli  # noqa: F401  (optional until written)
+    except ImportError:
+        pass
+    else:
+        commands.update({"ask": ask_cli.cmd_ask, "eval": eval_cli.cmd_eval})
+    if args.command not in commands:
+        print(f"error: `rag {args.command}` is not available yet", file=sys.stderr)
+        return 2
+    try:
+        return commands[args.command](args)
+    except RagError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the index in use is unchanged", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,385 @@
+"""Bring the index up to date with the articles folder: ``rag index``.
+
+Incremental by default. Source files are compared by SHA-256 with those of the
+build in use: unchanged files keep their articles, sentences and chunks; new and
+changed files are read again; files that are gone are dropped. Vectors come from
+the embedding cache (by model id and text hash) or, failing that, from the
+previous build, so only text never embedded before with this model is embedded:
+a rebuild after a chunking change embeds only the chunks that changed. When
+nothing changed, nothing is loaded or written and the run takes well under a
+second.
+
+Identical cleaned text (the same article saved twice) is one article; every
+file that holds it is recorded. A file that was indexed and now cannot be read
+keeps its previous version, with a warning: bad input never loses data.
+
+One build runs at a time (an exclusive lock on ``index/.lock``); the new build
+is swapped in atomically by ``rag.store.write_build``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag import ingest
+from rag.chunking import chunk_sentences
+from rag.config import Settings
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError, RagError
+from rag.sentences import split_sentences
+from rag.store import (
+    FORMAT,
+    FORMAT_VERSION,
+    BuildContent,
+    EmbeddingCache,
+    Index,
+    prune_builds,
+    read_manifest,
+    read_sources,
+    write_build,
+)
+from rag.tokens import count_tokens, get_encoding
+from rag.types import Article, Chunk, Sentence
+
+LOG = logging.getLogger(__name__)
+
+# Bump when cleaning, metadata or sentence splitting change what an unchanged file yields.
+INGEST_VERSION = 1
+EMBED_GROUP = 256  # texts embedded between two cache commits
+
+
+@dataclass
+class BuildReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    articles: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    wrote: bool = False
+    build: str | None = None
+    errors: list[IngestError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        files = (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}"
+        )
+        what = f"{self.articles} articles, {self.chunks} chunks" if self.wrote else "index already up to date"
+        extra = f", {len(self.errors)} files with problems" if self.errors else ""
+        return f"{files}; {what}; embedded {self.embedded} texts{extra}; {self.seconds:.1f} s"
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RagError(
+                f"another `rag index` is already updating {index_dir}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def chunking_params(settings: Settings) -> dict:
+    return {
+        "encoding": settings.encoding,
+        "max_tokens": settings.chunk_tokens,
+        "overlap_tokens": settings.chunk_overlap,
+        "ingest_version": INGEST_VERSION,
+    }
+
+
+def _previous(settings: Settings, full: bool, notes: list[str]) -> Index | None:
+    """The build in use, when it can be reused; None means everything is read anew."""
+    if full:
+        return None
+    try:
+        _, manifest = read_manifest(settings.index_dir)
+        if manifest.get("format_version") != FORMAT_VERSION:
+            notes.append(f"index format {manifest.get('format_version')} is old: rebuilding from scratch")
+            return None
+        return Index.open(settings.index_dir)
+    except IndexMissingError:
+        return None
+    except (IndexCorruptError, IndexMismatchError) as e:
+        notes.append(f"{e} -- rebuilding from scratch")
+        return None
+
+
+def pending_changes(settings: Settings) -> tuple[dict[str, list[str]], list[IngestError]]:
+    """What ``rag index`` would do now, per file: {"added": [...], "updated": [...], "removed": [...],
+    "unchanged": [...]}. Reads no article text beyond hashing the files."""
+    sources, errors = ingest.scan_folder(settings.articles_dir)
+    indexed = read_sources(settings.index_dir) or {}
+    now = {s.relpath: s.sha256 for s in sources}
+    out: dict[str, list[str]] = {"added": [], "updated": [], "removed": [], "unchanged": []}
+    for rel, sha in now.items():
+        key = "added" if rel not in indexed else "unchanged" if indexed[rel] == sha else "updated"
+        out[key].append(rel)
+    out["removed"] = sorted(set(indexed) - set(now))
+    return out, errors
+
+
+def build_index(
+    settings: Settings,
+    *,
+    full: bool = False,
+    embedder: object | None = None,
+    progress: bool = False,
+) -> BuildReport:
+    """Update (or with ``full``, rebuild) the index in ``settings.index_dir`` from
+    ``settings.articles_dir``. ``embedder`` defaults to ``rag.embed.load_embedder(settings)``,
+    loaded only when there is something to embed."""
+    t0 = time.perf_counter()
+    report = BuildReport()
+    with build_lock(settings.index_dir):
+        prune_builds(settings.index_dir)
+        sources, scan_errors = ingest.scan_folder(settings.articles_dir)
+        report.errors.extend(scan_errors)
+        params = chunking_params(settings)
+
+        # Fast path: same files, same parameters, same model -> nothing to do, nothing loaded.
+        if not full:
+            try:
+                _, manifest = read_manifest(settings.index_dir)
+                indexed = read_sources(settings.index_dir) or {}
+            except (IndexMissingError, IndexCorruptError):
+                manifest, indexed = None, {}
+            if (
+                manifest is not None
+                and manifest.get("format_version") == FORMAT_VERSION
+                and manifest.get("chunking") == params
+                and _model_matches(manifest, settings, embedder)
+                and indexed == {s.relpath: s.sha256 for s in sources}
+            ):
+                report.unchanged = len(sources)
+                report.articles = manifest["counts"]["articles"]
+                report.chunks = manifest["counts"]["chunks"]
+                report.seconds = time.perf_counter() - t0
+                return report
+
+        prev = _previous(settings, full, report.notes)
+        if embedder is None:
+            from rag.embed import load_embedder
+
+            embedder = load_embedder(settings, show_progress=progress)
+        if prev is not None and prev.model_id != embedder.model_id:
+            report.notes.append(
+                f"model changed from {prev.model_id} to {embedder.model_id}: every text is embedded again"
+            )
+        same_chunking = prev is not None and prev.manifest.get("chunking") == params
+        same_ingest = (
+            prev is not None and prev.manifest.get("chunking", {}).get("ingest_version") == INGEST_VERSION
+        )
+
+        # 1. Articles per source file: reuse the unchanged, read the new and changed.
+        prev_by_source: dict[str, list[str]] = {}
+        if prev is not None:
+            for rel, aid, _loc in prev.source_articles:
+                prev_by_source.setdefault(rel, []).append(aid)
+        articles: dict[str, Article] = {}
+        source_rows: dict[str, tuple[str, int]] = {}
+        links: list[tuple[str, str, str]] = []
+        for src in sources:
+            was = prev.sources.get(src.relpath) if prev is not None else None
+            if was == src.sha256 and same_ingest:
+                report.unchanged += 1
+                got = [prev.articles[a] for a in prev_by_source.get(src.relpath, [])]
+                locations = {(aid, loc) for rel, aid, loc in prev.source_articles if rel == src.relpath}
+                source_rows[src.relpath] = (src.sha256, src.size)
+                for aid, loc in sorted(locations):
+                    links.append((src.relpath, aid, loc))
+                for a in got:
+                    articles.setdefault(a.id, a)
+                continue
+            got, errors = ingest.load_source(src)
+            report.errors.extend(errors)
+            if not got and was is not None and prev is not None and errors:
+                # Never lose data: keep what was indexed from this file before.
+                report.notes.append(
+                    f"{src.relpath}: could not be read now; keeping the version indexed before"
+                )
+                report.unchanged += 1
+                source_rows[src.relpath] = (was, src.size)
+                for rel, aid, loc in prev.source_articles:
+                    if rel == src.relpath:
+                        links.append((rel, aid, loc))
+                        articles.setdefault(aid, prev.articles[aid])
+                continue
+            if was is None:
+                report.added += 1
+            elif was == src.sha256:
+                report.unchanged += 1  # same bytes, re-read because ingestion changed
+            else:
+                report.updated += 1
+            source_rows[src.relpath] = (src.sha256, src.size)
+            for a in got:
+                links.append((src.relpath, a.id, a.location))
+                articles.setdefault(a.id, a)
+        if prev is not None:
+            report.removed = len(set(prev.sources) - {s.relpath for s in sources})
+
+        # 2. Sentences and chunks, reused per article where the article and the parameters are unchanged.
+        enc = get_encoding(settings.encoding)
+        ordered = sorted(articles.values(), key=lambda a: (a.location, a.id))
+        all_sentences: list[Sentence] = []
+        all_chunks: list[Chunk] = []
+        new_chunk_texts: set[str] = set()
+        for a in ordered:
+            if same_ingest and prev is not None and a.id in prev.articles:
+                sents = [prev.sentences[i] for i in prev.sentence_ids(a.id)]
+            else:
+                sents = split_sentences(a.id, a.text, a.language)
+            if same_chunking and prev is not None and a.id in prev.articles:
+                chunks = [c for c in prev.chunks if c.article_id == a.id]
+            else:
+                chunks = chunk_sentences(
+                    a.id,
+                    a.text,
+                    sents,
+                    max_tokens=settings.chunk_tokens,
+                    overlap_tokens=settings.chunk_overlap,
+                    count=lambda t: count_tokens(t, enc),
+                )
+                new_chunk_texts.update(c.text for c in chunks)
+            all_sentences.extend(sents)
+            all_chunks.extend(chunks)
+
+        # 3. Vectors: cache, then the previous build, then the model.
+        chunk_vectors, sentence_vectors, embedded = _vectors(
+            settings, embedder, prev, all_chunks, all_sentences, new_chunk_texts, report, progress
+        )
+        report.embedded = embedded
+
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "model": {"id": embedder.model_id, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
+            "chunking": params,
+            "counts": {
+                "articles": len(ordered),
+                "sources": len(source_rows),
+                "sentences": len(all_sentences),
+                "chunks": len(all_chunks),
+            },
+            "languages": _languages(ordered),
+            "articles_dir": str(settings.articles_dir),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(time.perf_counter() - t0, 3),
+        }
+        content = BuildContent(
+            articles=ordered,
+            sources=source_rows,
+            source_articles=sorted(set(links)),
+            sentences=all_sentences,
+            chunks=all_chunks,
+            sentence_vectors=sentence_vectors,
+            chunk_vectors=chunk_vectors,
+        )
+        report.build = write_build(settings.index_dir, content, manifest)
+        report.wrote = True
+        prune_builds(settings.index_dir)
+        report.articles, report.chunks, report.sentences = len(ordered), len(all_chunks), len(all_sentences)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _model_matches(manifest: dict, settings: Settings, embedder: object | None) -> bool:
+    """Whether the index was built with the configured model, without loading the model."""
+    built = manifest.get("model", {}).get("id", "")
+    if embedder is not None:
+        return built == embedder.model_id
+    from rag.embed import model_id_for
+
+    return built == model_id_for(settings)
+
+
+def _languages(articles: list[Article]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for a in articles:
+        out[a.language] = out.get(a.language, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def _vectors(
+    settings: Settings,
+    embedder: object,
+    prev: Index | None,
+    chunks: list[Chunk],
+    sentences: list[Sentence],
+    new_chunk_texts: set[str],
+    report: BuildReport,
+    progress: bool,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    cache = EmbeddingCache(
+        settings.index_dir / "cache" / "embeddings.sqlite", embedder.model_id, embedder.dim
+    )
+    try:
+        texts = [c.text for c in chunks] + [s.text for s in sentences]
+        keys = [EmbeddingCache.key(t) for t in texts]
+        found = cache.get_many(keys)
+        if prev is not None and prev.model_id == embedder.model_id:
+            recovered = []
+            for c, v in zip(prev.chunks, prev.chunk_vectors, strict=True):
+                k = EmbeddingCache.key(c.text)
+                if k not in found:
+                    found[k] = v
+                    recovered.append((k, v))
+            for s, v in zip(prev.sentences, prev.sentence_vectors, strict=True):
+                k = EmbeddingCache.key(s.text)
+                if k not in found:
+                    found[k] = v
+                    recovered.append((k, v))
+            if recovered:
+                cache.put_many(recovered)
+        missing: dict[str, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if k not in found:
+                missing.setdefault(k, t)
+        for text in new_chunk_texts:
+            n = embedder.count_tokens(text)
+            if n > embedder.max_tokens:
+                report.notes.append(
+                    f"a chunk of {n} model tokens is longer than the model's window of "
+                    f"{embedder.max_tokens} and will be truncated: lower --chunk-tokens "
+                    f"(chunk starts {text[:60]!r})"
+                )
+        items = sorted(missing.items(), key=lambda kv: len(kv[1]))  # similar lengths together: less padding
+        bar = None
+        if progress and len(items) > EMBED_GROUP:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(items), desc="embedding", unit="text")
+        for i in range(0, len(items), EMBED_GROUP):
+            group = items[i : i + EMBED_GROUP]
+            vecs = embedder.embed_documents([t for _, t in group])
+            cache.put_many(zip([k for k, _ in group], vecs, strict=True))
+            for (k, _), v in zip(group, vecs, strict=True):
+                found[k] = v
+            if bar is not None:
+                bar.update(len(group))
+        if bar is not None:
+            bar.close()
+        dim = embedder.dim
+        matrix = (
+            np.stack([found[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
+        )
+        return matrix[: len(chunks)], matrix[len(chunks) :], len(items)
+    finally:
+        cache.close()

@@ -1,0 +1,194 @@
+"""Incremental, safe index builds (rag.indexer), on the fake embedder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.embed import FakeEmbedder
+from rag.errors import RagError
+from rag.indexer import build_index, pending_changes
+from rag.store import Index, current_build
+
+NEW_ARTICLE = """Venice opens new lagoon barrier museum
+
+VENICE, March 3 (Example Wire) - Venice opened a museum about its MOSE flood barrier on Tuesday.
+The museum shows how 78 mobile gates protect the lagoon from high tides.
+Officials expect 200,000 visitors in the first year.
+"""
+
+
+def _texts(index: Index, article_id: str) -> set[str]:
+    chunks = {c.text for c in index.chunks if c.article_id == article_id}
+    sentences = {index.sentences[i].text for i in index.sentence_ids(article_id)}
+    return chunks | sentences
+
+
+def test_build_indexes_seed_articles_with_exact_offsets(settings, fake_embedder):
+    report = build_index(settings, embedder=fake_embedder)
+    assert report.wrote and report.added == 5 and not report.errors
+    index = Index.open(settings.index_dir, model_id=fake_embedder.model_id)
+    assert len(index.articles) == 5
+    assert sorted(a.language for a in index.articles.values()) == ["de", "en", "en", "en", "en"]
+    for chunk in index.chunks:
+        assert index.articles[chunk.article_id].text[chunk.start : chunk.end] == chunk.text
+    for s in index.sentences:
+        assert index.articles[s.article_id].text[s.start : s.end] == s.text
+    assert index.chunk_vectors.shape == (len(index.chunks), fake_embedder.dim)
+    assert index.sentence_vectors.shape == (len(index.sentences), fake_embedder.dim)
+    manifest = index.manifest
+    assert manifest["model"] == {"id": "fake-64", "dim": 64, "max_tokens": fake_embedder.max_tokens}
+    assert manifest["chunking"]["max_tokens"] == settings.chunk_tokens
+    assert manifest["counts"]["articles"] == 5
+
+
+def test_rebuild_without_changes_embeds_and_writes_nothing(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    before = current_build(settings.index_dir)
+    again = FakeEmbedder()
+    report = build_index(settings, embedder=again)
+    assert not report.wrote and report.unchanged == 5 and report.embedded == 0
+    assert again.texts_embedded == 0
+    assert current_build(settings.index_dir) == before
+
+
+def test_adding_one_article_embeds_only_that_article(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    (settings.articles_dir / "venice.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    emb = FakeEmbedder()
+    report = build_index(settings, embedder=emb)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 0, 5)
+    index = Index.open(settings.index_dir)
+    new = next(a for a in index.articles.values() if a.location == "venice.txt")
+    assert emb.texts_embedded == len(_texts(index, new.id)) == report.embedded
+    assert len(index.articles) == 6
+
+
+def test_editing_one_article_reembeds_only_its_changed_text(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    path = settings.articles_dir / "2026-01-19-yonhap-lee-meloni-trade.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "The two nations established formal diplomatic ties in 1956.",
+            "The two nations established formal diplomatic ties in 1884.",
+        ),
+        encoding="utf-8",
+    )
+    old = Index.open(settings.index_dir)
+    emb = FakeEmbedder()
+    report = build_index(settings, embedder=emb)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 4)
+    new = Index.open(settings.index_dir)
+    edited = next(a for a in new.articles.values() if a.location == path.name)
+    old_texts = set().union(*(_texts(old, a) for a in old.articles))
+    changed = _texts(new, edited.id) - old_texts
+    assert changed, "the edit must change at least one sentence and one chunk"
+    assert emb.texts_embedded == len(changed)
+    assert "1884" in edited.text and "1956" not in edited.text
+
+
+def test_deleting_one_article_removes_it_and_embeds_nothing(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    (settings.articles_dir / "korea-herald-2023-yoon-mattarella-summit.txt").unlink()
+    emb = FakeEmbedder()
+    report = build_index(settings, embedder=emb)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 1, 4)
+    assert emb.texts_embedded == 0
+    index = Index.open(settings.index_dir)
+    assert len(index.articles) == 4
+    assert not any("Mattarella" in c.text and "Yoon" in c.text for c in index.chunks)
+
+
+def test_same_article_saved_twice_is_stored_once(settings):
+    src = settings.articles_dir / "2026-01-19-ajp-lee-meloni-mous.txt"
+    shutil.copy(src, settings.articles_dir / "copy-of-ajp.txt")
+    build_index(settings, embedder=FakeEmbedder())
+    index = Index.open(settings.index_dir)
+    assert len(index.articles) == 5
+    holders = {rel for rel, _aid, _loc in index.source_articles}
+    assert {"copy-of-ajp.txt", src.name} <= holders
+
+
+def test_chunking_change_reembeds_only_changed_chunks(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    old = Index.open(settings.index_dir)
+    smaller = settings.with_(chunk_tokens=60, chunk_overlap=0)
+    emb = FakeEmbedder()
+    build_index(smaller, embedder=emb)
+    new = Index.open(smaller.index_dir)
+    known = {c.text for c in old.chunks} | {s.text for s in old.sentences}
+    new_texts = {c.text for c in new.chunks} - known
+    assert emb.texts_embedded == len(new_texts) > 0
+    assert new.manifest["chunking"]["max_tokens"] == 60
+    assert all(c.n_tokens <= 60 for c in new.chunks if c.text.count(" ") > 1)
+
+
+def test_full_rebuild_reads_everything_again(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    report = build_index(settings, full=True, embedder=FakeEmbedder())
+    assert report.wrote and report.added == 5 and report.embedded == 0  # vectors come from the cache
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(settings):
+    d = settings.articles_dir
+    (d / "empty.txt").write_text("", encoding="utf-8")
+    (d / "binary.txt").write_bytes(b"\x00\x01\x02binary\x00")
+    (d / "latin1.txt").write_bytes("Caf\xe9 au lait est une boisson.".encode("latin-1"))
+    (d / "feed.jsonl").write_text(
+        json.dumps({"title": "Good one", "text": "Rome hosted a conference on lagoon science on Monday."})
+        + "\n"
+        + "{not json\n"
+        + json.dumps({"title": "No text"})
+        + "\n",
+        encoding="utf-8",
+    )
+    report = build_index(settings, embedder=FakeEmbedder())
+    messages = "\n".join(str(e) for e in report.errors)
+    assert "empty.txt" in messages and "binary.txt" in messages and "latin1.txt" in messages
+    assert "feed.jsonl" in messages and "line 2" in messages and "line 3" in messages
+    index = Index.open(settings.index_dir)
+    assert len(index.articles) == 6  # five seeds + the good feed line
+    assert any(a.title == "Good one" for a in index.articles.values())
+
+
+def test_article_that_turns_bad_keeps_its_indexed_version(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    path = settings.articles_dir / "2026-01-19-yonhap-lee-meloni-trade.txt"
+    path.write_bytes(b"")
+    report = build_index(settings, embedder=FakeEmbedder())
+    assert any(path.name in str(e) for e in report.errors)
+    index = Index.open(settings.index_dir)
+    assert len(index.articles) == 5
+    assert any("1956" in a.text for a in index.articles.values())
+
+
+def test_missing_articles_folder_is_a_clear_error(settings, tmp_path):
+    with pytest.raises(RagError, match="does not exist"):
+        build_index(settings.with_(articles_dir=tmp_path / "nope"), embedder=FakeEmbedder())
+
+
+def test_pending_changes_lists_new_changed_and_removed_files(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    (settings.articles_dir / "venice.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    (settings.articles_dir / "korea-herald-2023-yoon-mattarella-summit.txt").unlink()
+    with open(settings.articles_dir / "2026-01-19-ajp-lee-meloni-mous.txt", "a", encoding="utf-8") as f:
+        f.write("\nLee and Meloni also discussed tourism.\n")
+    pending, errors = pending_changes(settings)
+    assert not errors
+    assert pending["added"] == ["venice.txt"]
+    assert pending["removed"] == ["korea-herald-2023-yoon-mattarella-summit.txt"]
+    assert pending["updated"] == ["2026-01-19-ajp-lee-meloni-mous.txt"]
+
+
+def test_damaged_previous_index_is_rebuilt_from_scratch(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    folder = Path(settings.index_dir) / "builds" / current_build(settings.index_dir)
+    (folder / "chunks.faiss").write_bytes(b"garbage")
+    (settings.articles_dir / "venice.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    report = build_index(settings, embedder=FakeEmbedder())
+    assert report.wrote and any("damaged" in n for n in report.notes)
+    assert len(Index.open(settings.index_dir).articles) == 6
