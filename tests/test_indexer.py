@@ -192,3 +192,34 @@ def test_damaged_previous_index_is_rebuilt_from_scratch(settings):
     report = build_index(settings, embedder=FakeEmbedder())
     assert report.wrote and any("damaged" in n for n in report.notes)
     assert len(Index.open(settings.index_dir).articles) == 6
+
+
+@pytest.fixture(scope="module")
+def real_seed_index(tmp_path_factory):
+    from rag.config import Settings
+    from rag.embed import load_embedder
+
+    tmp = tmp_path_factory.mktemp("real-seed")
+    s = Settings(index_dir=tmp / "index")  # the bundled articles, the default multilingual model
+    embedder = load_embedder(s)
+    build_index(s, embedder=embedder)
+    return Index.open(s.index_dir, model_id=embedder.model_id), embedder
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which tourist attractions will get Korean audio guides?",
+        "Wo sollen koreanische Audioguides eingeführt werden?",
+    ],
+)
+def test_english_and_german_questions_retrieve_the_german_article(real_seed_index, question):
+    """Only the German seed article mentions Korean audio guides."""
+    index, embedder = real_seed_index
+    german = next(a for a in index.articles.values() if a.language == "de")
+    assert "Audioguides" in german.text
+    assert sum("audio" in a.text.lower() for a in index.articles.values()) == 1
+    top = index.search(embedder.embed_queries([question])[0], k=1)
+    assert index.chunks[top[0][0]].article_id == german.id
+    assert "Audioguides" in index.chunks[top[0][0]].text
