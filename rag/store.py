@@ -32,7 +32,8 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,8 +132,19 @@ def check_compatible(manifest: dict, *, model_id: str | None, where: Path) -> No
         )
 
 
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+@contextmanager
+def _read_db(folder: Path, index_dir: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to a build's database; damage becomes IndexCorruptError."""
+    try:
+        con = sqlite3.connect(f"file:{folder / 'index.sqlite'}?mode=ro", uri=True)
+        try:
+            yield con
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        raise IndexCorruptError(
+            f"the database of the index in {index_dir} is damaged ({e}): run `rag index --full`"
+        ) from None
 
 
 @dataclass
@@ -177,40 +189,32 @@ class Index:
                     f"{path} is damaged (its checksum does not match the manifest): "
                     "run `rag index --full` to rebuild the index"
                 )
-        try:
-            con = _connect_ro(folder / "index.sqlite")
-            try:
-                articles = {
-                    row[0]: Article(*row)
-                    for row in con.execute(
-                        "SELECT id, location, title, text, language, published, byline, source, url "
-                        "FROM articles ORDER BY id"
-                    )
-                }
-                sentences = [
-                    Sentence(a, s, e, t)
-                    for a, s, e, t in con.execute(
-                        'SELECT article_id, start, "end", text FROM sentences ORDER BY id'
-                    )
-                ]
-                chunks = [
-                    Chunk(a, s, e, t, n, i)
-                    for i, a, s, e, t, n in con.execute(
-                        'SELECT id, article_id, start, "end", text, n_tokens FROM chunks ORDER BY id'
-                    )
-                ]
-                sources = dict(con.execute("SELECT relpath, sha256 FROM sources"))
-                source_articles = list(
-                    con.execute(
-                        "SELECT relpath, article_id, location FROM source_articles ORDER BY relpath, location"
-                    )
+        with _read_db(folder, index_dir) as con:
+            articles = {
+                row[0]: Article(*row)
+                for row in con.execute(
+                    "SELECT id, location, title, text, language, published, byline, source, url "
+                    "FROM articles ORDER BY id"
                 )
-            finally:
-                con.close()
-        except sqlite3.DatabaseError as e:
-            raise IndexCorruptError(
-                f"the database of the index in {index_dir} is damaged ({e}): run `rag index --full`"
-            ) from None
+            }
+            sentences = [
+                Sentence(a, s, e, t)
+                for a, s, e, t in con.execute(
+                    'SELECT article_id, start, "end", text FROM sentences ORDER BY id'
+                )
+            ]
+            chunks = [
+                Chunk(a, s, e, t, n, i)
+                for i, a, s, e, t, n in con.execute(
+                    'SELECT id, article_id, start, "end", text, n_tokens FROM chunks ORDER BY id'
+                )
+            ]
+            sources = dict(con.execute("SELECT relpath, sha256 FROM sources"))
+            source_articles = list(
+                con.execute(
+                    "SELECT relpath, article_id, location FROM source_articles ORDER BY relpath, location"
+                )
+            )
         try:
             chunk_index = faiss.read_index(str(folder / "chunks.faiss"))
             sentence_index = faiss.read_index(str(folder / "sentences.faiss"))
@@ -404,16 +408,8 @@ def read_sources(index_dir: Path) -> dict[str, str] | None:
         folder, _ = read_manifest(index_dir)
     except IndexMissingError:
         return None
-    try:
-        con = _connect_ro(folder / "index.sqlite")
-        try:
-            return dict(con.execute("SELECT relpath, sha256 FROM sources"))
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as e:
-        raise IndexCorruptError(
-            f"the database of the index in {index_dir} is damaged ({e}): run `rag index --full`"
-        ) from None
+    with _read_db(folder, index_dir) as con:
+        return dict(con.execute("SELECT relpath, sha256 FROM sources"))
 
 
 class EmbeddingCache:
