@@ -146,6 +146,27 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.pipeline import Filters, Pipeline
+    from rag.render import answer_to_dict, format_answer
+
+    settings = _settings(args)
+    pipeline = Pipeline.from_settings(settings)
+    filters = Filters(language=args.language, source=args.source, since=args.since, until=args.until)
+    answer = pipeline.ask(args.question, filters=filters)
+    if args.json:
+        print(json.dumps(answer_to_dict(answer), indent=2, ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluate import cmd_eval as run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -153,16 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    commands = {"index": cmd_index, "status": cmd_status}
-    try:
-        from rag import ask_cli, eval_cli  # noqa: F401  (optional until written)
-    except ImportError:
-        pass
-    else:
-        commands.update({"ask": ask_cli.cmd_ask, "eval": eval_cli.cmd_eval})
-    if args.command not in commands:
-        print(f"error: `rag {args.command}` is not available yet", file=sys.stderr)
-        return 2
+    commands = {"index": cmd_index, "status": cmd_status, "ask": cmd_ask, "eval": cmd_eval}
     try:
         return commands[args.command](args)
     except RagError as e:

@@ -34,3 +34,36 @@ def fake_embedder():
     from rag.embed import FakeEmbedder
 
     return FakeEmbedder()
+
+
+# --- indexes of the seed articles shared by the retrieval and answer tests (added with rag.pipeline) ---
+
+
+@pytest.fixture(scope="session")
+def fake_seed_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of an index of the five seed articles built once per session with the fake embedder."""
+    from rag.embed import FakeEmbedder
+    from rag.indexer import build_index
+
+    root = tmp_path_factory.mktemp("fake-seed")
+    articles = root / "articles"
+    shutil.copytree(SEED_DIR, articles)
+    settings = Settings(
+        articles_dir=articles, index_dir=root / "index", cache_dir=root / "cache", model="fake"
+    )
+    build_index(settings, embedder=FakeEmbedder())
+    return settings
+
+
+@pytest.fixture(scope="session")
+def model_seed_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of an index of the seed articles built once per session with multilingual-e5-small
+    (the converted model in the user cache is reused; the index and its embedding cache are new)."""
+    from rag.indexer import build_index
+
+    root = tmp_path_factory.mktemp("model-seed")
+    articles = root / "articles"
+    shutil.copytree(SEED_DIR, articles)
+    settings = Settings(articles_dir=articles, index_dir=root / "index")
+    build_index(settings)
+    return settings

@@ -1,0 +1,337 @@
+"""Retrieval: rank the chunks of a loaded index for a question, fusing dense and lexical evidence.
+
+    retriever = Retriever(index, LexicalIndex(index))
+    ranked = retriever.rank(query_vector, "Who visited Seoul?", filters=Filters(language="en"))
+    ranked.hits(10)          # [Hit(chunk, score, dense, lexical), ...] best first, near-duplicates removed
+
+Every chunk is scored (the corpora this tool is for hold thousands of chunks: a
+matrix product, not an approximate search), after the filters have removed the
+chunks they exclude. The fused score is
+
+    0.35 * dense + 0.65 * sentence + 0.08 * coverage + 0.08 * window
+
+* ``dense``: cosine of the question and the chunk;
+* ``sentence``: the largest cosine of the question and one of the chunk's sentences
+  (sentence vectors are precomputed at index time, so this costs one more matrix
+  product). It is the strongest single signal: a long chunk's vector is an average,
+  a question is usually answered by one sentence;
+* ``coverage``: BM25 over chunks divided by the largest score the question could
+  get, so in [0, 1] and comparable between questions (``rag.lexical``). It knows by
+  itself when lexical evidence means something: a German question against English
+  chunks has most of its terms unseen there, so its coverage is near 0 everywhere
+  and it barely moves the ranking, where rank fusion (RRF) would hand BM25's
+  arbitrary order the same say as the dense one;
+* ``window``: the idf-weighted share of the question's terms found in the best two
+  adjacent sentences of the chunk (only for the 50 best chunks of the first three).
+
+Measured on XQuAD (48 articles, 1,190 questions; passage recall@1 = the top chunk
+is from the gold article and contains a gold answer; chunks of 200 / 400 tokens):
+
+| ranking                | en->en        | de->de        | de->en        |
+| dense                  | 0.903 / 0.904 | 0.845 / 0.863 | 0.796 / 0.782 |
+| sentence               | 0.921 / 0.943 | 0.883 / 0.933 | 0.836 / 0.876 |
+| BM25                   | 0.926 / 0.939 | 0.833 / 0.892 | 0.391 / 0.413 |
+| RRF(dense, BM25)       | 0.930 / 0.946 | 0.859 / 0.901 | 0.532 / 0.563 |
+| 0.5 dense + 0.5 sent.  | 0.943 / 0.955 | 0.893 / 0.936 | 0.862 / 0.882 |
+| fused (above)          | 0.961 / 0.976 | 0.910 / 0.953 | 0.871 / 0.900 |
+
+The weights are the rounded mean of weights fitted by a listwise softmax model with
+2-fold cross-validation by article (fitted on the articles of one half, measured
+on the other: 0.959/0.907/0.870 and 0.974/0.956/0.899); the last row applies the
+rounded weights to all questions. Adding an article-level prior or BM25 x
+peakedness interactions did not help (within +-0.002).
+
+Near-duplicates: a chunk whose vector has cosine > :data:`DUPLICATE_COSINE` with a
+better-ranked chunk of another article (the same wire story in two outlets) is
+dropped from the hits, so it cannot crowd out other evidence; it still counts as
+corroboration when answers are built.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from rag.errors import ConfigError
+from rag.lexical import LexicalIndex
+from rag.store import Index
+from rag.types import Hit
+
+LOG = logging.getLogger(__name__)
+
+W_DENSE, W_SENTENCE, W_COVERAGE, W_WINDOW = 0.35, 0.65, 0.08, 0.08
+WINDOW_CANDIDATES = 50
+DUPLICATE_COSINE = 0.95
+CONTEXT_WEIGHT = 0.5  # weight of a follow-up question's context (the previous question)
+
+_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which articles may answer: all fields optional. ``source`` is a case-insensitive
+    substring of the outlet; ``since``/``until`` are ISO dates (``2026``, ``2026-01``,
+    ``2026-01-19``), inclusive; an article with no date is excluded by either."""
+
+    language: str | None = None
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            value = str(value).strip()
+            if not _DATE.match(value) or not _valid_date(value):
+                raise ConfigError(
+                    f"--{name} must be a date like 2026-01-19 (or 2026-01, 2026), got {value!r}"
+                )
+            object.__setattr__(self, name, value)
+        if self.since and self.until and self.since[: len(self.until)] > self.until:
+            raise ConfigError(f"--since {self.since} is after --until {self.until}: no article can match")
+        for name in ("language", "source"):
+            value = getattr(self, name)
+            if value is not None:
+                value = str(value).strip()
+                object.__setattr__(self, name, value or None)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.language or self.source or self.since or self.until)
+
+    def admits(self, language: str, source: str | None, published: str | None) -> bool:
+        """Whether an article with these fields passes the filters."""
+        if self.language and language.casefold().split("-")[0] != self.language.casefold().split("-")[0]:
+            return False
+        if self.source and (not source or self.source.casefold() not in source.casefold()):
+            return False
+        if self.since or self.until:
+            if not published:
+                return False
+            if self.since and published[: len(self.since)] < self.since:
+                return False
+            if self.until and published[: len(self.until)] > self.until:
+                return False
+        return True
+
+
+def _valid_date(value: str) -> bool:
+    parts = [int(p) for p in value.split("-")] + [1, 1]
+    try:
+        date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class Ranked:
+    """The scores of one question over every chunk, and the order they give."""
+
+    retriever: Retriever
+    fused: np.ndarray  # per chunk; -inf for chunks the filters exclude
+    dense: np.ndarray
+    lexical: np.ndarray
+    sentence_cos: np.ndarray  # per sentence of the index
+    order: list[int]  # chunk ids, best first, near-duplicates removed, filtered out excluded
+    query_vector: np.ndarray
+
+    def hits(self, k: int = 10) -> list[Hit]:
+        chunks = self.retriever.index.chunks
+        return [
+            Hit(
+                chunk=chunks[i],
+                score=float(self.fused[i]),
+                dense=float(self.dense[i]),
+                lexical=float(self.lexical[i]),
+            )
+            for i in self.order[:k]
+        ]
+
+
+class Retriever:
+    """Scores the chunks of one loaded index. Read-only after construction: safe to share between threads."""
+
+    def __init__(self, index: Index, lexical: LexicalIndex | None = None) -> None:
+        self.index = index
+        self.lexical = lexical if lexical is not None else LexicalIndex(index)
+        # Sentences overlapping each chunk (a chunk cut out of an over-long sentence has none inside it).
+        flat: list[int] = []
+        offsets: list[int] = []
+        self.chunk_sentences: list[list[int]] = []
+        for chunk in index.chunks:
+            ids = _overlapping(index, chunk.article_id, chunk.start, chunk.end)
+            self.chunk_sentences.append(ids)
+            offsets.append(len(flat))
+            flat.extend(ids or [-1])
+        self._flat = np.asarray(flat, dtype=np.int64)
+        self._offsets = np.asarray(offsets, dtype=np.int64)
+        self._no_sentence = np.asarray([not ids for ids in self.chunk_sentences], dtype=bool)
+        self.sentence_terms = [frozenset(t) for t in self.lexical.sentence_terms]
+        self._mask_cache: dict[Filters, np.ndarray] = {}
+        self.chunk_vectors, self.sentence_vectors = self._language_centred()
+
+    def _language_centred(self) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk and sentence vectors minus their language's offset from the corpus mean.
+
+        Multilingual embeddings score a question higher against any text in its own language;
+        subtracting each language's mean direction (relative to the whole corpus) removes that
+        bias, so an English question can be answered from a German article. With one language
+        the vectors are unchanged. Means are over sentences.
+        """
+        index = self.index
+        chunks, sentences = index.chunk_vectors, index.sentence_vectors
+        if not len(sentences):
+            return chunks, sentences
+        language_of = {aid: a.language for aid, a in index.articles.items()}
+        s_lang = np.asarray([language_of.get(s.article_id, "und") for s in index.sentences])
+        languages = sorted(set(s_lang.tolist()))
+        if len(languages) < 2:
+            return chunks, sentences
+        overall = sentences.mean(axis=0)
+        offsets = {lang: sentences[s_lang == lang].mean(axis=0) - overall for lang in languages}
+        c_lang = [language_of.get(c.article_id, "und") for c in index.chunks]
+        chunks = chunks - np.stack([offsets.get(lang, 0 * overall) for lang in c_lang]).astype(np.float32)
+        sentences = sentences - np.stack([offsets[lang] for lang in s_lang]).astype(np.float32)
+        return np.ascontiguousarray(chunks, np.float32), np.ascontiguousarray(sentences, np.float32)
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Boolean mask of the chunks the filters admit (None: no filter)."""
+        if filters is None or filters.empty:
+            return None
+        cached = self._mask_cache.get(filters)
+        if cached is not None:
+            return cached
+        admitted = {
+            aid for aid, a in self.index.articles.items() if filters.admits(a.language, a.source, a.published)
+        }
+        mask = np.asarray([c.article_id in admitted for c in self.index.chunks], dtype=bool)
+        if len(self._mask_cache) > 64:
+            self._mask_cache.clear()
+        self._mask_cache[filters] = mask
+        return mask
+
+    def sentence_mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Boolean mask of the sentences the filters admit (None: no filter)."""
+        chunk_mask = self.mask(filters)
+        if chunk_mask is None:
+            return None
+        admitted = {self.index.chunks[i].article_id for i in np.flatnonzero(chunk_mask)}
+        return np.asarray([s.article_id in admitted for s in self.index.sentences], dtype=bool)
+
+    def rank(
+        self,
+        query_vector: np.ndarray,
+        question: str,
+        *,
+        filters: Filters | None = None,
+        context: str | None = None,
+        depth: int = WINDOW_CANDIDATES,
+    ) -> Ranked:
+        """Score every chunk for a (normalised) query vector and the question text.
+
+        ``context`` is extra text whose terms count ``CONTEXT_WEIGHT`` times as much as the
+        question's (the previous question of a conversation, for a follow-up). ``depth`` is
+        how many chunks get the second-stage window feature and can appear in ``order``.
+        """
+        index = self.index
+        n = len(index.chunks)
+        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        if n == 0:
+            empty = np.zeros(0, dtype=np.float32)
+            return Ranked(self, empty, empty, empty, np.zeros(len(index.sentences), np.float32), [], q)
+        dense = self.chunk_vectors @ q
+        sentence_cos = self.sentence_vectors @ q if len(index.sentences) else np.zeros(0, np.float32)
+        if len(sentence_cos):
+            best_sentence = np.maximum.reduceat(sentence_cos[np.maximum(self._flat, 0)], self._offsets)
+            best_sentence = np.where(self._no_sentence, dense, best_sentence)
+        else:
+            best_sentence = dense
+        coverage = self.lexical.coverage(question, extra=context, extra_weight=CONTEXT_WEIGHT)
+        fused = W_DENSE * dense + W_SENTENCE * best_sentence + W_COVERAGE * coverage
+        mask = self.mask(filters)
+        if mask is not None:
+            fused = np.where(mask, fused, -np.inf)
+        # Second stage: the window feature for the best chunks only.
+        top = _top(fused, max(depth, 1))
+        window = self._window_share(question, context, top)
+        fused = fused.astype(np.float32)
+        for i, w in zip(top, window, strict=True):
+            fused[i] += W_WINDOW * w
+        candidates = sorted(top, key=lambda i: -fused[i])
+        order = self._dedupe(candidates)
+        return Ranked(self, fused, dense, coverage, sentence_cos, order, q)
+
+    def _window_share(self, question: str, context: str | None, chunk_ids: list[int]) -> list[float]:
+        """Per chunk: idf-weighted share of the question's terms in its best two adjacent sentences."""
+        lex = self.lexical
+        per_language: dict[str, tuple[dict[str, float], float]] = {}
+        out = []
+        for cid in chunk_ids:
+            language = self.index.articles[self.index.chunks[cid].article_id].language
+            if language not in per_language:
+                weights = lex.question_weights(question, language, context, CONTEXT_WEIGHT)
+                per_language[language] = (weights, sum(weights.values()))
+            weights, total = per_language[language]
+            best = 0.0
+            prev: frozenset[str] = frozenset()
+            for sid in self.chunk_sentences[cid]:
+                terms = self.sentence_terms[sid]
+                share = sum(w for t, w in weights.items() if t in terms or t in prev)
+                best = max(best, share)
+                prev = terms
+            out.append(best / total if total > 0 else 0.0)
+        return out
+
+    def _dedupe(self, ranked: list[int]) -> list[int]:
+        """Drop chunks nearly identical (cosine > DUPLICATE_COSINE) to a better one of another article."""
+        kept: list[int] = []
+        vectors = self.index.chunk_vectors
+        chunks = self.index.chunks
+        for i in ranked:
+            if kept:
+                sims = vectors[kept] @ vectors[i]
+                dup = any(
+                    s > DUPLICATE_COSINE and chunks[k].article_id != chunks[i].article_id
+                    for k, s in zip(kept, sims, strict=True)
+                )
+                if dup:
+                    LOG.debug("chunk %d is a near-duplicate of a better hit; dropped", i)
+                    continue
+            kept.append(i)
+        return kept
+
+
+def _top(scores: np.ndarray, k: int) -> list[int]:
+    """Ids of the k best finite scores, best first."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if len(finite) == 0:
+        return []
+    if len(finite) > k:
+        part = np.argpartition(-scores[finite], k - 1)[:k]
+        finite = finite[part]
+    return [int(i) for i in finite[np.argsort(-scores[finite], kind="stable")]]
+
+
+def _overlapping(index: Index, article_id: str, start: int, end: int) -> list[int]:
+    """Ids of the sentences of an article that overlap [start, end)."""
+    ids = index.sentence_ids(article_id)
+    if not len(ids):
+        return []
+    starts = [index.sentences[i].start for i in ids]
+    lo = max(0, bisect.bisect_right(starts, start) - 1)
+    out = []
+    for k in range(lo, len(ids)):
+        s = index.sentences[ids[k]]
+        if s.start >= end:
+            break
+        if s.end > start:
+            out.append(ids[k])
+    return out

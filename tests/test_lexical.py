@@ -1,0 +1,81 @@
+"""Tests for rag.lexical: per-language terms, German decompounding, Korean morphemes, BM25 coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.lexical import Decompounder, LexicalIndex, terms_of, tokens_of
+from rag.store import Index
+
+
+@pytest.fixture(scope="module")
+def lex(fake_seed_index) -> LexicalIndex:
+    return LexicalIndex(Index.open(fake_seed_index.index_dir))
+
+
+def test_english_words_are_stemmed_and_stop_words_dropped():
+    assert terms_of("The leaders visited Seoul.", "en") == ["leader", "visit", "seoul"]
+
+
+def test_german_question_words_and_articles_are_stop_words():
+    assert terms_of("Wann trafen sich die Staatsoberhäupter?", "de") == ["traf", "staatsoberhaupt"]
+
+
+def test_token_offsets_point_into_the_text():
+    text = "Meloni’s daughter likes K-pop."
+    for tok in tokens_of(text, "en"):
+        assert text[tok.start : tok.end].casefold() == tok.word
+
+
+def test_german_compound_is_split_into_words_of_the_corpus():
+    split = Decompounder({"energie": 4, "sicherheit": 2, "kultur": 3, "erbe": 2, "schutz": 1})
+    assert split.split("energiesicherheit") == ["energie", "sicherheit"]
+    assert split.split("kulturerbeschutz") == ["kultur", "erbe", "schutz"]
+    assert split.split("haus") == []  # too short to be a compound
+
+
+def test_german_compound_split_uses_linking_s():
+    assert Decompounder({"produktion": 2, "firma": 1}).split("produktionsfirma") == ["produktion", "firma"]
+
+
+def test_korean_is_cut_into_morphemes():
+    terms = terms_of("멜로니 총리는 서울을 방문했나요?", "ko")
+    assert "방문" in terms and "서울" in terms and "총리" in terms
+    assert not any(t.endswith("는") or t.endswith("을") for t in terms)
+
+
+def test_han_text_becomes_character_bigrams():
+    assert terms_of("東京都", "ja") == ["東京", "京都"]
+
+
+def test_coverage_is_between_zero_and_one_and_finds_the_matching_chunk(lex, fake_seed_index):
+    index = Index.open(fake_seed_index.index_dir)
+    cov = lex.coverage("trade volume 12.6 billion 2024")
+    assert cov.shape == (len(index.chunks),)
+    assert float(cov.min()) >= 0.0 and float(cov.max()) <= 1.0 + 1e-6
+    assert "12.6 billion" in index.chunks[int(np.argmax(cov))].text
+
+
+def test_terms_the_corpus_never_uses_lower_the_coverage(lex):
+    known = lex.coverage("Milan").max()
+    with_unseen = lex.coverage("population Milan").max()
+    assert with_unseen < known
+
+
+def test_question_without_terms_has_zero_coverage(lex):
+    assert not lex.coverage("?!").any()
+    assert not lex.coverage("the of and").any()
+
+
+def test_german_question_is_read_with_german_stems_against_the_german_article(lex, fake_seed_index):
+    index = Index.open(fake_seed_index.index_dir)
+    cov = lex.coverage("Absichtserklärung Halbleiter")
+    best = index.chunks[int(np.argmax(cov))]
+    assert index.articles[best.article_id].language == "de"
+
+
+def test_capitalised_ordinary_words_are_recognised(lex):
+    assert lex.is_common("The")
+    assert lex.is_common("Summit")  # "summit" is written in lower case in the articles
+    assert not lex.is_common("Mattarella")

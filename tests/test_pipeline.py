@@ -1,0 +1,282 @@
+"""Tests for rag.pipeline: asking, bad input, citations, filters, follow-ups, reloading.
+
+Fast tests use the fake embedder on an index of the seed articles; tests marked ``model``
+use multilingual-e5-small (converted once into the user cache)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+
+import pytest
+
+from rag import store
+from rag.config import PROJECT_DIR, Settings
+from rag.embed import FakeEmbedder
+from rag.errors import QuestionError
+from rag.indexer import build_index
+from rag.pipeline import (
+    MAX_QUESTION_CHARS,
+    N_HITS,
+    Filters,
+    Pipeline,
+    clean_question,
+    followup_context,
+    is_followup,
+)
+from rag.types import Answer, Citation
+
+QUESTIONS = [json.loads(line) for line in (PROJECT_DIR / "eval" / "questions.jsonl").open(encoding="utf-8")]
+
+
+@pytest.fixture(scope="module")
+def fake_pipeline(fake_seed_index) -> Pipeline:
+    return Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder(), threshold=0.0)
+
+
+def _check_citation(p: Pipeline, c: Citation) -> None:
+    article = p.index.articles[c.article_id]
+    assert c.quote == article.text[c.start : c.end]
+    assert (c.title, c.location, c.language, c.source, c.published, c.url) == (
+        article.title, article.location, article.language, article.source, article.published, article.url,
+    )  # fmt: skip
+
+
+def _check_answer(p: Pipeline, a: Answer) -> None:
+    for s in a.sentences:
+        _check_citation(p, s.citation)
+        assert s.text == s.citation.quote
+        if s.short_answer is not None:
+            assert s.citation.start <= s.short_answer.start < s.short_answer.end <= s.citation.end
+            text = p.index.articles[s.citation.article_id].text
+            assert text[s.short_answer.start : s.short_answer.end] == s.short_answer.text
+    for c in a.also_reported + a.closest:
+        _check_citation(p, c)
+    assert all(c.article_id not in {s.citation.article_id for s in a.sentences} for c in a.also_reported)
+    if a.abstained:
+        assert a.sentences == ()
+    else:
+        assert 1 <= len(a.sentences) <= 2
+
+
+def test_every_seed_question_gets_answers_with_exact_citations(fake_pipeline):
+    for q in QUESTIONS:
+        a = fake_pipeline.ask(q["question"])
+        assert not a.abstained  # threshold 0
+        assert len(a.hits) == N_HITS
+        _check_answer(fake_pipeline, a)
+        if len(a.sentences) == 2:
+            first, second = a.sentences
+            assert first.citation.article_id == second.citation.article_id
+            assert first.citation.end <= second.citation.start
+
+
+def test_abstentions_hold_the_closest_passages_with_exact_citations(fake_seed_index):
+    p = Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder(), threshold=1.01)
+    for q in QUESTIONS[:30]:
+        a = p.ask(q["question"])
+        assert a.abstained and a.sentences == () and a.text is None
+        assert 1 <= len(a.closest) <= 3
+        _check_answer(p, a)
+
+
+def test_threshold_defaults_to_the_calibrated_value(fake_seed_index):
+    from rag.pipeline import DEFAULT_THRESHOLD
+
+    assert Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder()).threshold == DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t ", "\x00\x01"])
+def test_empty_question_is_refused(fake_pipeline, question):
+    with pytest.raises(QuestionError, match="the question is empty"):
+        fake_pipeline.ask(question)
+
+
+def test_huge_question_is_refused_before_embedding(fake_seed_index):
+    embedder = FakeEmbedder()
+    p = Pipeline.from_settings(fake_seed_index, embedder=embedder)
+    for size in (MAX_QUESTION_CHARS + 1, 100_000):
+        with pytest.raises(QuestionError, match="limit is 2,000"):
+            p.ask("a" * size)
+    assert embedder.texts_embedded == 0
+
+
+def test_non_text_question_is_refused(fake_pipeline):
+    with pytest.raises(QuestionError, match="must be text"):
+        fake_pipeline.ask(None)  # type: ignore[arg-type]
+
+
+def test_control_characters_are_stripped():
+    assert clean_question("Who\x00 visited\u200b Seoul?\x1b[31m") == "Who visited Seoul?[31m"
+    assert clean_question("  When\n\tdid she\r\narrive? ") == "When did she arrive?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "<script>alert(1)</script> Who visited Seoul?",
+        "<b>How many</b> memoranda were signed?",
+        "Кто посетил Сеул в январе?",  # Cyrillic
+        "ใครไปเยือนโซลในเดือนมกราคม",  # Thai
+        "🙂🙂🙂",
+        "?",
+        "1956",
+    ],
+)
+def test_odd_questions_get_an_answer_or_an_abstention(fake_seed_index, question):
+    p = Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder())
+    a = p.ask(question)
+    assert a.question == clean_question(question)
+    _check_answer(p, a)
+    assert a.abstained or a.sentences
+
+
+def test_filters_restrict_answers_and_hits(fake_pipeline):
+    a = fake_pipeline.ask("Which memoranda were signed at the summit?", filters=Filters(language="de"))
+    assert a.hits and all(fake_pipeline.index.articles[h.chunk.article_id].language == "de" for h in a.hits)
+    assert all(s.citation.language == "de" for s in a.sentences)
+    assert all(c.language == "de" for c in a.also_reported)
+
+
+def test_filters_that_admit_nothing_abstain(fake_pipeline):
+    a = fake_pipeline.ask("Who visited Seoul?", filters=Filters(source="no such outlet"))
+    assert a.abstained and a.hits == () and a.closest == ()
+
+
+def test_retrieve_returns_k_hits(fake_pipeline):
+    hits = fake_pipeline.retrieve("trade volume 2024", k=3)
+    assert len(hits) == 3 and "12.6 billion" in hits[0].chunk.text
+    with pytest.raises(QuestionError):
+        fake_pipeline.retrieve("trade", k=0)
+
+
+def test_follow_up_questions_are_recognised():
+    assert is_followup("When did she arrive?")
+    assert is_followup("Und wann?")
+    assert is_followup("그녀는 언제 도착했나요?")
+    assert not is_followup("When did Giorgia Meloni arrive in Seoul?")
+    assert followup_context("Who visited Seoul in January 2026?", ["When did she arrive?"]) is None
+    assert followup_context("When did she arrive?", []) is None
+    assert followup_context("When did she arrive?", ["Who visited Seoul in January 2026?"]) == (
+        "Who visited Seoul in January 2026?"
+    )
+    # A chain of follow-ups reaches back to the question that named the subject.
+    assert followup_context("And why?", ["Who visited Seoul?", "When did she arrive?"]) == (
+        "Who visited Seoul? When did she arrive?"
+    )
+    assert followup_context("When did she arrive?", ["", "Who visited Seoul?"]) == "Who visited Seoul?"
+
+
+def test_follow_up_uses_the_previous_question(fake_pipeline):
+    alone = fake_pipeline.ask("How many days did it last?")
+    followed = fake_pipeline.ask(
+        "How many days did it last?", history=["Meloni's official visit to South Korea"]
+    )
+    assert "three-day" not in alone.text
+    assert "three-day" in followed.text
+
+
+def test_warm_ask_loads_no_file_and_no_model(fake_pipeline, monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("loaded something during ask")
+
+    monkeypatch.setattr(store.Index, "open", boom)
+    monkeypatch.setattr("rag.embed.load_embedder", boom)
+    monkeypatch.setattr(store, "sha256_file", boom)
+    assert fake_pipeline.ask("How many memoranda of understanding were signed?").sentences
+
+
+def test_reload_swaps_in_a_new_build_without_breaking_asks_in_flight(tmp_path):
+    articles = tmp_path / "articles"
+    shutil.copytree(PROJECT_DIR / "articles", articles)
+    settings = Settings(
+        articles_dir=articles, index_dir=tmp_path / "index", cache_dir=tmp_path / "c", model="fake"
+    )
+    build_index(settings, embedder=FakeEmbedder())
+    p = Pipeline.from_settings(settings, embedder=FakeEmbedder(), threshold=0.0)
+    assert p.reload_if_changed() is False
+    old = p.index.build_id
+
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def asker() -> None:
+        while not stop.is_set():
+            try:
+                a = p.ask("How many memoranda of understanding were signed?")
+                _check_answer(p if a.sentences[0].citation.article_id in p.index.articles else p, a)
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+                return
+
+    threads = [threading.Thread(target=asker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    (articles / "new-article.txt").write_text(
+        "Seoul hosts a new forum\n\n"
+        "The Korea-Italy forum will meet again in Rome in May 2027, officials said.\n",
+        encoding="utf-8",
+    )
+    build_index(settings, embedder=FakeEmbedder())
+    swapped = p.reload_if_changed()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert swapped and p.index.build_id != old
+    assert not errors, errors
+    assert p.reload_if_changed() is False
+    assert "2027" in p.ask("When will the Korea-Italy forum meet again in Rome?").text
+
+
+# --- with the real model ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_pipeline(model_seed_index) -> Pipeline:
+    return Pipeline.from_settings(model_seed_index)
+
+
+@pytest.fixture(scope="module")
+def answering_pipeline(model_pipeline, model_seed_index) -> Pipeline:
+    """The same model and index with abstention off: for tests of what is retrieved and quoted."""
+    return Pipeline.from_settings(model_seed_index, embedder=model_pipeline.embedder, threshold=0.0)
+
+
+@pytest.mark.model
+def test_out_of_corpus_question_abstains(model_pipeline):
+    a = model_pipeline.ask("What is the population of Milan?")
+    assert a.abstained and a.sentences == ()
+    assert a.closest
+    _check_answer(model_pipeline, a)
+
+
+@pytest.mark.model
+def test_english_question_answered_from_the_german_article(answering_pipeline):
+    a = answering_pipeline.ask("Were Korean audio guides at major sights discussed?")
+    assert "Audioguides" in a.text
+    assert a.sentences[0].citation.language == "de"
+    _check_answer(answering_pipeline, a)
+
+
+@pytest.mark.model
+def test_german_question_answered_from_an_english_article(answering_pipeline):
+    a = answering_pipeline.ask("Welches Land war die erste Station von Melonis Reise durch drei Länder?")
+    assert "Oman" in a.text
+    assert a.sentences[0].citation.language == "en"
+    _check_answer(answering_pipeline, a)
+
+
+@pytest.mark.model
+def test_short_answer_and_corroboration(model_pipeline):
+    a = model_pipeline.ask("How many memoranda of understanding were signed at the Lee-Meloni summit?")
+    assert not a.abstained and a.short_answer is not None and a.short_answer.text == "three"
+    assert a.also_reported, "the AJP article reports the three MOUs too"
+    assert any("three memorand" in c.quote for c in a.also_reported)
+    _check_answer(model_pipeline, a)
+
+
+@pytest.mark.model
+def test_follow_up_with_the_real_model(model_pipeline):
+    a = model_pipeline.ask("When did she arrive?", history=["Who visited Seoul in January 2026?"])
+    assert not a.abstained and "Saturday" in a.text

@@ -1,0 +1,144 @@
+"""Tests for rag.retrieve: fused ranking, filters, near-duplicate suppression, language centring."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from rag.config import Settings
+from rag.embed import FakeEmbedder
+from rag.errors import ConfigError
+from rag.indexer import build_index
+from rag.retrieve import DUPLICATE_COSINE, Filters, Retriever
+from rag.store import Index
+
+
+@pytest.fixture(scope="module")
+def retriever(fake_seed_index) -> Retriever:
+    return Retriever(Index.open(fake_seed_index.index_dir))
+
+
+def _rank(retriever: Retriever, question: str, **kw):
+    vector = FakeEmbedder().embed_queries([question])[0]
+    return retriever.rank(vector, question, **kw)
+
+
+def test_hits_are_ranked_best_first_and_unique(retriever):
+    hits = _rank(retriever, "trade volume between South Korea and Italy in 2024").hits(10)
+    assert 1 <= len(hits) <= 10
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({h.chunk.id for h in hits}) == len(hits)
+    assert "12.6 billion" in hits[0].chunk.text
+    assert all(h.dense is not None and h.lexical is not None for h in hits)
+
+
+def test_language_filter_keeps_only_that_language(retriever):
+    hits = _rank(retriever, "Meloni summit", filters=Filters(language="de")).hits(10)
+    assert hits
+    assert {retriever.index.articles[h.chunk.article_id].language for h in hits} == {"de"}
+
+
+def test_source_filter_is_a_case_insensitive_substring(retriever):
+    outlets = {a.source for a in retriever.index.articles.values() if a.source}
+    assert outlets, "the seed articles name at least one outlet"
+    outlet = sorted(outlets)[0]
+    hits = _rank(retriever, "Meloni summit", filters=Filters(source=outlet[1:-1].upper())).hits(10)
+    assert hits
+    assert {retriever.index.articles[h.chunk.article_id].source for h in hits} == {outlet}
+
+
+def test_date_filter_excludes_articles_without_a_date(retriever):
+    articles = retriever.index.articles
+    undated = {aid for aid, a in articles.items() if not a.published}
+    hits = _rank(retriever, "Meloni summit", filters=Filters(since="2000-01-01")).hits(50)
+    assert hits
+    assert not undated & {h.chunk.article_id for h in hits}
+    assert all(articles[h.chunk.article_id].published >= "2000-01-01" for h in hits)
+
+
+def test_date_range_is_inclusive_and_takes_partial_dates():
+    f = Filters(since="2026-01", until="2026-01-19")
+    assert f.admits("en", None, "2026-01-19")
+    assert f.admits("en", None, "2026-01-01")
+    assert not f.admits("en", None, "2025-12-31")
+    assert not f.admits("en", None, "2026-01-20")
+    assert not f.admits("en", None, None)
+    assert Filters(until="2026").admits("en", None, "2026-12-31")
+
+
+def test_filters_that_admit_nothing_give_no_hits(retriever):
+    assert _rank(retriever, "Meloni", filters=Filters(source="no such outlet")).hits(10) == []
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2026-13-01", "2026-02-30", "19.01.2026"])
+def test_a_bad_date_is_refused_with_a_clear_message(bad):
+    with pytest.raises(ConfigError, match="must be a date like 2026-01-19"):
+        Filters(since=bad)
+
+
+def test_since_after_until_is_refused():
+    with pytest.raises(ConfigError, match="after"):
+        Filters(since="2026-02-01", until="2026-01-01")
+
+
+def test_near_duplicate_story_from_another_outlet_does_not_crowd_out_other_evidence(
+    tmp_path, fake_seed_index
+):
+    articles = tmp_path / "articles"
+    shutil.copytree(fake_seed_index.articles_dir, articles)
+    original = (articles / "2026-01-19-yonhap-lee-meloni-trade.txt").read_text(encoding="utf-8")
+    # The same wire story republished by another outlet: one line differs, so it is another article.
+    (articles / "reprint-of-yonhap.txt").write_text(
+        "Reprinted with permission.\n" + original, encoding="utf-8"
+    )
+    settings = Settings(
+        articles_dir=articles, index_dir=tmp_path / "index", cache_dir=tmp_path / "c", model="fake"
+    )
+    build_index(settings, embedder=FakeEmbedder())
+    retriever = Retriever(Index.open(settings.index_dir))
+    assert len(retriever.index.articles) == 6
+    hits = _rank(retriever, "trade volume between South Korea and Italy in 2024").hits(10)
+    vectors = retriever.index.chunk_vectors
+    for i, a in enumerate(hits):
+        for b in hits[i + 1 :]:
+            if a.chunk.article_id != b.chunk.article_id:
+                assert float(vectors[a.chunk.id] @ vectors[b.chunk.id]) <= DUPLICATE_COSINE
+    # Without the dedupe the reprinted chunk would be second: it is gone, and the better one stays first.
+    assert "12.6 billion" in hits[0].chunk.text
+    texts = [h.chunk.text for h in hits]
+    assert sum("12.6 billion" in t for t in texts) == 1
+
+
+def test_single_language_vectors_are_not_centred(tmp_path, fake_seed_index):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for f in fake_seed_index.articles_dir.iterdir():
+        if not f.name.endswith(".de.txt"):
+            shutil.copy(f, articles / f.name)
+    settings = Settings(
+        articles_dir=articles, index_dir=tmp_path / "index", cache_dir=tmp_path / "c", model="fake"
+    )
+    build_index(settings, embedder=FakeEmbedder())
+    index = Index.open(settings.index_dir)
+    r = Retriever(index)
+    assert np.array_equal(r.sentence_vectors, index.sentence_vectors)
+
+
+def test_two_languages_are_centred_on_the_corpus_mean(retriever):
+    index = retriever.index
+    assert not np.array_equal(retriever.sentence_vectors, index.sentence_vectors)
+    assert np.allclose(
+        retriever.sentence_vectors.mean(axis=0), index.sentence_vectors.mean(axis=0), atol=1e-5
+    )
+
+
+def test_follow_up_context_adds_its_terms(retriever):
+    plain = _rank(retriever, "when did she arrive")
+    helped = _rank(retriever, "when did she arrive", context="Giorgia Meloni Seoul Saturday three-day visit")
+    saturday = next(c.id for c in retriever.index.chunks if "on Saturday for a three-day" in c.text)
+    assert helped.lexical.max() > plain.lexical.max()
+    assert helped.fused[saturday] > plain.fused[saturday]
+    assert helped.order.index(saturday) < 3
