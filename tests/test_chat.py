@@ -1,0 +1,405 @@
+"""The chat app's logic without a browser: HTML rendering (escaping, highlights, numbering),
+filters, follow-up history, status, error replies, and the served app's routes.
+
+Runs on the fake embedder over a temporary copy of the seed articles plus an article
+that carries HTML and script.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag import chat
+from rag.errors import QuestionError
+from rag.indexer import build_index
+from rag.types import Answer, AnswerSentence, Article, Citation, Span
+
+INJECTION = """Harbour festival: <script>window.__pwned=1</script> organisers report record crowds
+
+Published: 2026-01-20
+By Test Reporter, Injection Daily
+
+The Busan harbour festival drew 41,000 visitors on its opening night, the organisers said \
+<img src=x onerror="window.__pwned=1">.
+The mayor called the event {{ value }} and ${1+1} a success, and promised <b>bold</b> plans for next year.
+"""
+
+
+def text_of(fragment: str) -> str:
+    """What a browser shows for an HTML fragment: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+@pytest.fixture
+def app_settings(settings, seed_dir: Path, fake_embedder):
+    (seed_dir / "zz-injection.txt").write_text(INJECTION, encoding="utf-8")
+    build_index(settings, embedder=fake_embedder)
+    return settings
+
+
+@pytest.fixture
+def pipeline(app_settings, fake_embedder):
+    from rag.pipeline import Pipeline
+
+    return Pipeline.from_settings(app_settings, embedder=fake_embedder)
+
+
+def article_with(pipeline, needle: str) -> Article:
+    return next(a for a in pipeline.index.articles.values() if needle in a.text)
+
+
+def cite(article: Article, needle: str) -> Citation:
+    """The citation of the sentence-like span of ``article`` that starts with ``needle``."""
+    start = article.text.index(needle)
+    end = re.compile(r"[.!?](?=\s|$)").search(article.text, start).end()
+    return Citation(
+        article.id,
+        article.title,
+        article.location,
+        start,
+        end,
+        article.text[start:end],
+        article.source,
+        article.published,
+        article.language,
+        article.url,
+    )
+
+
+def span(c: Citation, text: str, nth: int = 0) -> Span:
+    at = -1
+    for _ in range(nth + 1):
+        at = c.quote.index(text, at + 1)
+    return Span(c.start + at, c.start + at + len(text), text)
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+
+
+def test_article_html_and_script_are_shown_as_text(pipeline):
+    article = article_with(pipeline, "harbour festival drew")
+    c = cite(article, "The Busan harbour")
+    assert "<img" in c.quote
+    answer = Answer("How many visitors?", (AnswerSentence(c.quote, c, span(c, "41,000")),), confidence=0.9)
+    for fragment in (chat.answer_html(answer), chat.sources_html(answer, pipeline.index.articles)):
+        assert "<img" not in fragment and "<script" not in fragment and "<b>" not in fragment
+        assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in fragment
+    panel = chat.sources_html(answer, pipeline.index.articles)
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in panel  # the title
+    assert "{{ value }} and ${1+1}" in panel  # template syntax left alone
+
+
+def test_question_is_escaped_in_chat_and_sources(pipeline):
+    question = '<img src=x onerror="window.__pwned=1"> who?'
+    chat_log = chat.add_question(question, [])
+    assert chat_log[-1]["content"] == "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt; who?"
+    article = article_with(pipeline, "harbour festival drew")
+    c = cite(article, "The Busan harbour")
+    panel = chat.sources_html(Answer(question, (AnswerSentence(c.quote, c),)), pipeline.index.articles)
+    assert "<img" not in panel and "&lt;img src=x" in panel
+
+
+def test_empty_question_adds_no_user_message():
+    assert chat.add_question("   ", []) == []
+
+
+def test_short_answer_is_marked_where_the_span_says_not_at_the_first_match():
+    text = "Lee met Meloni. Meloni met Lee again in Seoul, and Meloni left."
+    article = Article("a1", "x.txt", "Summit", text, "en", "2026-01-19", None, "Outlet", None)
+    c = cite(article, "Meloni met Lee")
+    second = span(c, "Meloni", nth=1)  # "... and Meloni left"
+    answer = Answer("Who left?", (AnswerSentence(c.quote, c, second),), confidence=0.8)
+    message = chat.answer_html(answer)
+    marked = re.search(
+        r'<blockquote class="rag-said">(.*?)<mark class="rag-short"><strong>(.*?)</strong>', message
+    )
+    assert marked is not None
+    before, phrase = text_of(marked.group(1)), marked.group(2)
+    assert phrase == "Meloni"
+    assert before.lstrip("“") == c.quote[: second.start - c.start]
+    assert text_of(message).count("Meloni met Lee again in Seoul, and Meloni left.") == 1
+
+
+def test_highlight_nests_marks_and_escapes():
+    assert chat.highlight("a <b> c d", [(2, 5)], [(3, 4)]) == (
+        'a <mark class="rag-quote">&lt;<strong>b</strong>&gt;</mark> c d'
+    )
+    # overlapping quotes merge; a strong range outside every mark is dropped; base shifts offsets
+    out = chat.highlight("0123456789", [(12, 15), (14, 17)], [(18, 19)], base=10)
+    assert out == '01<mark class="rag-quote">23456</mark>789'
+
+
+def test_citation_markers_are_numbered_per_article_in_reading_order(pipeline):
+    en = article_with(pipeline, "medical staff for the 1950-53 conflict")
+    de = article_with(pipeline, "Absichtserklärungen")
+    third = article_with(pipeline, "harbour festival drew")
+    c1 = cite(en, "Rome was one of five")
+    c2 = cite(de, "Während des Gipfels")
+    c3 = cite(third, "The Busan harbour")
+    answer = Answer(
+        "q",
+        (AnswerSentence(c1.quote, c1), AnswerSentence(c2.quote, c2)),
+        also_reported=(c3,),
+        confidence=0.7,
+    )
+    message = chat.answer_html(answer)
+    assert re.findall(r"\[(\d+)\]</sup>", message) == ["1", "2", "3"]
+    assert "Also reported by" in message
+    panel = chat.sources_html(answer, pipeline.index.articles)
+    assert re.findall(r'id="rag-src-(\d+)"', panel) == ["1", "2", "3"]
+    assert panel.index(c1.title) < panel.index(html.escape(c3.title))
+
+
+def test_sources_card_shows_metadata_quote_and_whole_article_with_quote_in_place(pipeline):
+    article = article_with(pipeline, "Absichtserklärungen")
+    c = cite(article, "Während des Gipfels")
+    short = span(c, "drei")
+    panel = chat.sources_html(
+        Answer("Wie viele?", (AnswerSentence(c.quote, c, short),)), pipeline.index.articles
+    )
+    assert "German" in panel and chat.nice_date(article.published) in panel
+    passage = re.search(r'<p class="rag-passage">(.*?)</p>', panel).group(1)
+    mark = re.search(r'<mark class="rag-quote">(.*?)</mark>', passage).group(1)
+    assert text_of(mark) == c.quote and "<strong>drei</strong>" in mark
+    whole = re.search(r'<div class="rag-article">(.*?)</div></details>', panel, re.S).group(1)
+    assert text_of(whole) == article.text
+    before = whole[: whole.index('<mark class="rag-quote">')]
+    assert text_of(before) == article.text[: c.start]
+
+
+def test_quote_that_does_not_match_the_article_is_shown_without_the_whole_article(pipeline):
+    article = article_with(pipeline, "Absichtserklärungen")
+    c = cite(article, "Während des Gipfels")
+    bad = Citation(c.article_id, c.title, c.location, c.start + 1, c.end, c.quote)
+    panel = chat.sources_html(Answer("q", (AnswerSentence(bad.quote, bad),)), pipeline.index.articles)
+    assert "rag-full" not in panel and text_of(panel).count(c.quote) == 1
+
+
+def test_only_http_links_are_made_clickable():
+    assert chat.safe_url("https://example.org/a") == "https://example.org/a"
+    assert chat.safe_url("javascript:window.__pwned=1") is None
+    assert chat.safe_url(" JaVaScRiPt:alert(1)") is None
+    c = Citation("a", "T", "x.txt", 0, 1, "T", url="javascript:window.__pwned=1")
+    assert "href" not in chat.source_card(chat.SourceEntry(1, "answer", [c]), None)
+
+
+def test_abstention_says_the_articles_dont_say_and_lists_closest_passages(pipeline):
+    article = article_with(pipeline, "medical staff for the 1950-53 conflict")
+    c = cite(article, "Rome was one of five")
+    answer = Answer("What is the population of Milan?", closest=(c,), abstained=True, confidence=0.1)
+    message = text_of(chat.answer_html(answer))
+    assert message.startswith("The articles don't say.")
+    assert "Closest passages" in message and c.quote in message
+    panel = chat.sources_html(answer, pipeline.index.articles)
+    assert "Closest passages" in text_of(panel) and "rag-closest" in panel
+
+
+# ---------------------------------------------------------------------------
+# Filters, history, errors
+
+
+def test_filters_from_the_ui_map_to_pipeline_filters():
+    from rag.pipeline import Filters
+
+    assert chat.make_filters("", "", None, "") is None
+    assert chat.make_filters("de", "Korea Herald", "2026-01-01", "2026-01-31") == Filters(
+        language="de", source="Korea Herald", since="2026-01-01", until="2026-01-31"
+    )
+    assert chat.make_filters(None, None, "2026-01-19 00:00:00", None) == Filters(since="2026-01-19")
+    with pytest.raises(QuestionError, match="not a date"):
+        chat.make_filters(since="19.01.2026")
+    with pytest.raises(QuestionError, match="before it starts"):
+        chat.make_filters(since="2026-02-01", until="2026-01-01")
+
+
+def test_filter_choices_come_from_the_index(pipeline):
+    langs, outlets = chat.filter_choices(pipeline.index.articles)
+    assert langs[0] == ("Any language", "") and outlets[0] == ("Any outlet", "")
+    assert {v for _, v in langs[1:]} == {a.language for a in pipeline.index.articles.values()}
+    assert {v for _, v in outlets[1:]} == {a.source for a in pipeline.index.articles.values() if a.source}
+
+
+class Spy:
+    """Wraps a pipeline and records what ``ask`` was called with."""
+
+    def __init__(self, pipeline, fail: Exception | None = None):
+        self.pipeline, self.fail, self.calls = pipeline, fail, []
+
+    def __getattr__(self, name):
+        return getattr(self.pipeline, name)
+
+    def ask(self, question, *, filters=None, history=()):
+        self.calls.append((question, filters, tuple(history)))
+        if self.fail is not None:
+            raise self.fail
+        return self.pipeline.ask(question, filters=filters, history=history)
+
+
+def test_follow_up_gets_the_previous_questions_and_the_filters(pipeline):
+    from rag.pipeline import Filters
+
+    spy = Spy(pipeline)
+    state = ([], [], {})
+    q1, q2 = "Who visited Seoul in January 2026?", "When did she arrive?"
+    chat_log, asked, panels, _ = chat.respond(spy, q1, chat.add_question(q1, state[0]), *state[1:])
+    chat_log, asked, panels, panel = chat.respond(
+        spy, q2, chat.add_question(q2, chat_log), asked, panels, "en", "", None, None
+    )
+    assert spy.calls[0] == (q1, None, ())
+    assert spy.calls[1] == (q2, Filters(language="en"), (q1,))
+    assert asked == [q1, q2]
+    assert [m["role"] for m in chat_log] == ["user", "assistant", "user", "assistant"]
+    assert set(panels) == {1, 3} and panels[3] == panel
+    assert chat.panel_for(panels, 0) == panels[1] and chat.panel_for(panels, 3) == panel
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 20_000])
+def test_bad_question_becomes_a_friendly_message_and_is_not_remembered(pipeline, question):
+    chat_log, asked, panels, panel = chat.respond(pipeline, question, [], [], {})
+    message = chat_log[-1]["content"]
+    assert 'class="rag-answer rag-error"' in message and "Traceback" not in message
+    assert len(text_of(message)) < 300
+    assert asked == [] and "rag-empty" in panel
+
+
+def test_bad_date_filter_is_a_friendly_message(pipeline):
+    chat_log, asked, _, _ = chat.respond(pipeline, "Who visited Seoul?", [], [], {}, "", "", "tomorrow", None)
+    assert "not a date" in text_of(chat_log[-1]["content"]) and asked == []
+
+
+def test_filters_that_exclude_every_article_say_so(pipeline):
+    chat_log, _, _, _ = chat.respond(
+        pipeline, "Who visited Seoul?", [], [], {}, "", "", "1990-01-01", "1990-12-31"
+    )
+    assert "No indexed article matches the filters (from 1990-01-01, until 1990-12-31)" in text_of(
+        chat_log[-1]["content"]
+    )
+
+
+def test_unexpected_failure_is_an_apology_not_a_traceback(pipeline, caplog):
+    spy = Spy(pipeline, fail=RuntimeError("boom"))
+    chat_log, asked, _, _ = chat.respond(spy, "Who visited Seoul?", [], [], {})
+    assert "Something went wrong" in chat_log[-1]["content"] and "boom" not in chat_log[-1]["content"]
+    assert asked == [] and "boom" in caplog.text
+
+
+# ---------------------------------------------------------------------------
+# Index status and a new index while serving
+
+
+def test_status_shows_counts_model_build_time_and_pending_files(pipeline, app_settings, seed_dir):
+    status = text_of(chat.status_html(pipeline, app_settings))
+    manifest = pipeline.index.manifest
+    assert f"{manifest['counts']['articles']} articles" in status
+    assert f"{manifest['counts']['chunks']} chunks" in status
+    assert manifest["model"]["id"] in status and manifest["built_at"][:10] in status
+    assert "up to date" in status
+    shutil.copy(seed_dir / "zz-injection.txt", seed_dir / "zz-copy.txt")
+    (seed_dir / "zz-injection.txt").write_text(INJECTION + "\nOne more line.\n", encoding="utf-8")
+    status = text_of(chat.status_html(pipeline, app_settings))
+    assert "1 new, 1 changed file(s)" in status and "Update index" in status
+
+
+def test_a_new_build_is_served_from_the_next_question(pipeline, app_settings, seed_dir, fake_embedder):
+    before = pipeline.index.build_id
+    (seed_dir / "zz-new.txt").write_text(
+        "Ferry line opens\n\nThe new ferry line between Mokpo and Jeju carries 900 passengers a day.\n",
+        encoding="utf-8",
+    )
+    build_index(app_settings, embedder=fake_embedder)
+    chat_log, _, _, _ = chat.respond(pipeline, "How many passengers does the ferry carry?", [], [], {})
+    assert pipeline.index.build_id != before
+    assert any("Mokpo" in a.text for a in pipeline.index.articles.values())
+    assert "rag-error" not in chat_log[-1]["content"]
+
+
+def test_update_index_builds_and_serves_the_new_articles(pipeline, app_settings, seed_dir):
+    (seed_dir / "zz-new.txt").write_text(
+        "Ferry line opens\n\nThe ferry carries 900 passengers.\n", encoding="utf-8"
+    )
+    summary = chat.update_index(pipeline, app_settings)
+    assert summary.startswith("Index updated: added 1")
+    assert any("ferry" in a.text for a in pipeline.index.articles.values())
+
+
+def test_prepare_index_builds_on_first_run(settings, seed_dir):
+    said: list[str] = []
+    chat.prepare_index(settings, say=said.append)
+    assert said[0].startswith("No index in") and said[-1].startswith("Index ready")
+    said.clear()
+    chat.prepare_index(settings, say=said.append)  # up to date: nothing to say
+    assert said == []
+
+
+# ---------------------------------------------------------------------------
+# The served app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(pipeline, app_settings):
+    app = chat.build_app(pipeline, app_settings)
+    port = free_port()
+    chat.launch(app, host="127.0.0.1", port=port, block=False, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        app.close()
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_file_routes_refuse_files_outside_the_apps_own_assets(served, app_settings):
+    assert status_of(served + "/") == 200
+    secrets = ["/etc/passwd", str(app_settings.index_dir / "CURRENT"), str(Path(chat.__file__).resolve())]
+    for path in secrets:
+        for route in ("/gradio_api/file=", "/file=", "/gradio_api/file=../../../..", "/gradio_api/file/"):
+            assert status_of(served + route + path) in (403, 404), route + path
+    assert status_of(served + "/gradio_api/file=../../../../../../etc/passwd") in (403, 404)
+
+
+def test_api_answers_with_json(served):
+    from gradio_client import Client
+
+    client = Client(served, verbose=False)
+    out = client.predict("Who visited Seoul in January 2026?", api_name="/ask")
+    assert isinstance(out, dict) and "error" not in out
+    bad = client.predict("", api_name="/ask")
+    assert "error" in bad
+
+
+def test_app_port_comes_from_flag_or_environment(monkeypatch):
+    import app
+
+    monkeypatch.delenv("RAG_PORT", raising=False)
+    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+    assert app.port_from_env() == 7860
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    assert app.port_from_env() == 7999
+    monkeypatch.setenv("RAG_PORT", "8123")
+    assert app.port_from_env() == 8123
+    monkeypatch.setenv("RAG_PORT", "eighty")
+    with pytest.raises(QuestionError.__mro__[1], match="RAG_PORT"):
+        app.port_from_env()
+    args = app.parse_args([])
+    assert (args.host, args.port, args.share) == ("127.0.0.1", None, False)
