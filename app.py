@@ -14,12 +14,12 @@ and does lives in ``rag/chat.py``; this file only reads flags and starts it.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import socket
 import sys
 from pathlib import Path
 
+from rag.cli import configure_logging
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
 
@@ -77,9 +77,7 @@ def port_is_free(host: str, port: int) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.verbose)
     from rag.chat import build_app, launch, prepare_index
     from rag.pipeline import Pipeline
 

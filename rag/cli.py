@@ -167,13 +167,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def configure_logging(verbose: bool) -> None:
+    """The one place logging is set up (the CLI and app.py call it)."""
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)  # bm25s sets its own logger to DEBUG when imported
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     commands = {"index": cmd_index, "status": cmd_status, "ask": cmd_ask, "eval": cmd_eval}
     try:
         return commands[args.command](args)
