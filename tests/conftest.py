@@ -13,6 +13,17 @@ from rag.config import PROJECT_DIR, Settings
 SEED_DIR = PROJECT_DIR / "articles"
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 
+# An article whose text carries HTML and script: the app must show it as text, never run it.
+INJECTION = """Harbour festival: <script>window.__pwned=1</script> organisers report record crowds
+
+Published: 2026-01-20
+By Test Reporter, Injection Daily
+
+The Busan harbour festival drew 41,000 visitors on its opening night, the organisers said \
+<img src=x onerror="window.__pwned=1">.
+The mayor called the event {{ value }} and ${1+1} a success, and promised <b>bold</b> plans for next year.
+"""
+
 
 @pytest.fixture
 def seed_dir(tmp_path: Path) -> Path:

@@ -16,6 +16,8 @@ import pytest
 
 from rag.config import PROJECT_DIR, Settings
 
+from .conftest import INJECTION
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,16 +33,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 ANSWER_TIMEOUT_MS = 120_000
-
-INJECTION = """Harbour festival: <script>window.__pwned=1</script> organisers report record crowds
-
-Published: 2026-01-20
-By Test Reporter, Injection Daily
-
-The Busan harbour festival drew 41,000 visitors on its opening night, the organisers said \
-<img src=x onerror="window.__pwned=1">.
-The mayor called the event {{ value }} and ${1+1} a success, and promised <b>bold</b> plans for next year.
-"""
 
 
 def free_port() -> int:

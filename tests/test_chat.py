@@ -22,15 +22,7 @@ from rag.errors import QuestionError
 from rag.indexer import build_index
 from rag.types import Answer, AnswerSentence, Article, Citation, Span
 
-INJECTION = """Harbour festival: <script>window.__pwned=1</script> organisers report record crowds
-
-Published: 2026-01-20
-By Test Reporter, Injection Daily
-
-The Busan harbour festival drew 41,000 visitors on its opening night, the organisers said \
-<img src=x onerror="window.__pwned=1">.
-The mayor called the event {{ value }} and ${1+1} a success, and promised <b>bold</b> plans for next year.
-"""
+from .conftest import INJECTION
 
 
 def text_of(fragment: str) -> str:
