@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import resource
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rag.cli import configure_logging  # noqa: E402
 from rag.config import PROJECT_DIR, Settings, default_cache_dir  # noqa: E402
 from rag.indexer import build_index  # noqa: E402
 from rag.metrics import percentile  # noqa: E402
@@ -71,7 +71,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=200, help="XQuAD questions to time (default 200)")
     parser.add_argument("--model", default="multilingual-e5-small")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    configure_logging(verbose=False)
     rows = [
         _bench(
             "seed",
