@@ -189,10 +189,15 @@ def build_index(
         )
 
         # 1. Articles per source file: reuse the unchanged, read the new and changed.
-        prev_by_source: dict[str, list[str]] = {}
+        prev_links: dict[
+            str, list[tuple[str, str, str]]
+        ] = {}  # relpath -> its (relpath, article id, location)
+        prev_chunks: dict[str, list[Chunk]] = {}
         if prev is not None:
-            for rel, aid, _loc in prev.source_articles:
-                prev_by_source.setdefault(rel, []).append(aid)
+            for link in prev.source_articles:
+                prev_links.setdefault(link[0], []).append(link)
+            for c in prev.chunks:
+                prev_chunks.setdefault(c.article_id, []).append(c)
         articles: dict[str, Article] = {}
         source_rows: dict[str, tuple[str, int]] = {}
         links: list[tuple[str, str, str]] = []
@@ -200,13 +205,10 @@ def build_index(
             was = prev.sources.get(src.relpath) if prev is not None else None
             if was == src.sha256 and same_ingest:
                 report.unchanged += 1
-                got = [prev.articles[a] for a in prev_by_source.get(src.relpath, [])]
-                locations = {(aid, loc) for rel, aid, loc in prev.source_articles if rel == src.relpath}
                 source_rows[src.relpath] = (src.sha256, src.size)
-                for aid, loc in sorted(locations):
-                    links.append((src.relpath, aid, loc))
-                for a in got:
-                    articles.setdefault(a.id, a)
+                for link in prev_links.get(src.relpath, []):
+                    links.append(link)
+                    articles.setdefault(link[1], prev.articles[link[1]])
                 continue
             got, errors = ingest.load_source(src)
             report.errors.extend(errors)
@@ -217,10 +219,9 @@ def build_index(
                 )
                 report.unchanged += 1
                 source_rows[src.relpath] = (was, src.size)
-                for rel, aid, loc in prev.source_articles:
-                    if rel == src.relpath:
-                        links.append((rel, aid, loc))
-                        articles.setdefault(aid, prev.articles[aid])
+                for link in prev_links.get(src.relpath, []):
+                    links.append(link)
+                    articles.setdefault(link[1], prev.articles[link[1]])
                 continue
             if was is None:
                 report.added += 1
@@ -247,7 +248,7 @@ def build_index(
             else:
                 sents = split_sentences(a.id, a.text, a.language)
             if same_chunking and prev is not None and a.id in prev.articles:
-                chunks = [c for c in prev.chunks if c.article_id == a.id]
+                chunks = prev_chunks.get(a.id, [])
             else:
                 chunks = chunk_sentences(
                     a.id,
