@@ -263,6 +263,15 @@ def answer_html(answer: Answer) -> str:
     passages."""
     entries = number_sources(answer)
     number_of = {(e.role, e.first.article_id): e.number for e in entries}
+
+    def citation_list(title: str, role: str, citations: Sequence[Citation]) -> str:
+        items = "".join(
+            f"<li>{_marker(number_of[(role, c.article_id)])} <b>{_byline(c)}</b>: "
+            f"{quoted(esc(c.quote), c.quote)}</li>"
+            for c in citations
+        )
+        return f'<div class="rag-also"><div class="rag-also-title">{title}</div><ul>{items}</ul></div>'
+
     parts: list[str] = ['<div class="rag-answer">']
     if answer.sentences and not answer.abstained:
         for s in answer.sentences:
@@ -282,20 +291,12 @@ def answer_html(answer: Answer) -> str:
                 f'<span class="rag-by">— {_byline(c)}</span></blockquote>'
             )
         if answer.also_reported:
-            parts.append('<div class="rag-also"><div class="rag-also-title">Also reported by</div><ul>')
-            for c in answer.also_reported:
-                n = number_of[("also", c.article_id)]
-                parts.append(f"<li>{_marker(n)} <b>{_byline(c)}</b>: {quoted(esc(c.quote), c.quote)}</li>")
-            parts.append("</ul></div>")
+            parts.append(citation_list("Also reported by", "also", answer.also_reported))
         parts.append(f'<div class="rag-foot">confidence {answer.confidence:.2f}</div>')
     else:
         parts.append(f'<p class="rag-none">{esc(NO_ANSWER)}</p>')
         if answer.closest:
-            parts.append('<div class="rag-also"><div class="rag-also-title">Closest passages</div><ul>')
-            for c in answer.closest:
-                n = number_of[("closest", c.article_id)]
-                parts.append(f"<li>{_marker(n)} <b>{_byline(c)}</b>: {quoted(esc(c.quote), c.quote)}</li>")
-            parts.append("</ul></div>")
+            parts.append(citation_list("Closest passages", "closest", answer.closest))
     parts.append("</div>")
     return "".join(parts)
 
