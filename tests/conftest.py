@@ -13,6 +13,15 @@ from rag.config import PROJECT_DIR, Settings
 SEED_DIR = PROJECT_DIR / "articles"
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 
+# A Korean text of the seed story (no seed article is in Korean).
+KOREAN = (
+    "이재명 대통령은 19일 청와대에서 조르자 멜로니 이탈리아 총리와 정상회담을 가졌다. "
+    "두 정상은 반도체와 인공지능(AI), 항공우주 분야의 협력을 강화하기로 합의했다! "
+    "멜로니 총리는 “한국은 이탈리아의 중요한 파트너”라고 말했다. "
+    "이탈리아 총리의 방한은 19년 만이다.\n\n"
+    "양국은 이날 세 건의 양해각서(MOU)에 서명했다. 다음 회담은 로마에서 열릴까요? 아직 정해지지 않았다."
+)
+
 # An article whose text carries HTML and script: the app must show it as text, never run it.
 INJECTION = """Harbour festival: <script>window.__pwned=1</script> organisers report record crowds
 

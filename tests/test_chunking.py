@@ -14,14 +14,9 @@ from rag.sentences import split_sentences
 from rag.tokens import token_counter
 from rag.types import Chunk, Sentence
 
+from .conftest import KOREAN
+
 ARTICLES = PROJECT_DIR / "articles"
-KOREAN = (
-    "이재명 대통령은 19일 청와대에서 조르자 멜로니 이탈리아 총리와 정상회담을 가졌다. "
-    "두 정상은 반도체와 인공지능(AI), 항공우주 분야의 협력을 강화하기로 합의했다! "
-    "멜로니 총리는 “한국은 이탈리아의 중요한 파트너”라고 말했다. "
-    "이탈리아 총리의 방한은 19년 만이다.\n\n"
-    "양국은 이날 세 건의 양해각서(MOU)에 서명했다. 다음 회담은 로마에서 열릴까요? 아직 정해지지 않았다."
-)
 SOURCES = {
     "en": ((ARTICLES / "2026-01-19-ajp-lee-meloni-mous.txt").read_text(encoding="utf-8"), "en"),
     "de": ((ARTICLES / "2026-01-19-gipfeltreffen-lee-meloni.de.txt").read_text(encoding="utf-8"), "de"),

@@ -11,6 +11,8 @@ from rag.errors import IngestError
 from rag.sentences import split_sentences
 from rag.types import Sentence
 
+from .conftest import KOREAN
+
 ARTICLES = PROJECT_DIR / "articles"
 SEED = [
     ("2026-01-19-ajp-lee-meloni-mous.txt", "en"),
@@ -19,14 +21,6 @@ SEED = [
     ("2026-01-lee-meloni-industrial-cooperation.txt", "en"),
     ("korea-herald-2023-yoon-mattarella-summit.txt", "en"),
 ]
-
-KOREAN = (
-    "이재명 대통령은 19일 청와대에서 조르자 멜로니 이탈리아 총리와 정상회담을 가졌다. "
-    "두 정상은 반도체와 인공지능(AI), 항공우주 분야의 협력을 강화하기로 합의했다! "
-    "멜로니 총리는 “한국은 이탈리아의 중요한 파트너”라고 말했다. "
-    "이탈리아 총리의 방한은 19년 만이다.\n\n"
-    "양국은 이날 세 건의 양해각서(MOU)에 서명했다. 다음 회담은 로마에서 열릴까요? 아직 정해지지 않았다."
-)
 
 
 def assert_well_formed(text: str, sentences: list[Sentence], article_id: str = "a1") -> None:
