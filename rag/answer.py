@@ -15,11 +15,11 @@ linear combination of features (:data:`SENTENCE_WEIGHTS`, fitted on XQuAD with
   evidence means for this question (near 0 across languages);
 * ``context``: the share the two neighbouring sentences add (SQuAD-style questions
   often take a word from the sentence before);
-* ``type``: for typed questions (who/when/where/how many/how much/which, in English,
-  German and Korean), +1 when the sentence holds a phrase of the expected kind that is
-  not already in the question, -1 when it holds none;
+* ``type``: for typed questions (who/when/where/how many/how much, in English, German
+  and Korean; not which/welche, see :data:`TYPE_SCORED`), +1 when the sentence holds a
+  phrase of the expected kind that is not already in the question, -1 when it holds none;
 * ``passage`` / ``top``: the fused retrieval score of the sentence's chunk minus the
-  best chunk's, and whether it is in the best chunk.
+  best chunk's, and whether it is in the best chunk (or one within :data:`TOP_RAMP` of it).
 
 The answer is the best sentence, with its neighbour when the two cannot be told
 apart (:func:`choose_sentences`).
@@ -87,6 +87,14 @@ TYPED = frozenset({NUMBER, DATE, PERSON, PLACE, ENTITY})
 
 _TIME_NOUNS_EN = r"(?:year|years|century|decade|month|day|date|period|time|era|season)"
 _TIME_NOUNS_DE = r"(?:jahr|jahren|jahres|jahrhundert|jahrzehnt|monat|tag|datum|zeitraum|zeitpunkt|epoche)"
+_PERSON_NOUNS_EN = (
+    r"(?:president|prime minister|minister|chancellor|leader|king|queen|emperor|pope|person|man|woman)"
+)
+_PERSON_NOUNS_DE = (
+    r"(?:präsident(?:in)?|premierminister(?:in)?|minister(?:in)?|kanzler(?:in)?|person|könig(?:in)?)"
+)
+_PLACE_NOUNS_EN = r"(?:country|countries|city|cities|town|state|region|continent|island|nation)"
+_PLACE_NOUNS_DE = r"(?:land|länder|stadt|städte|staat|region|ort|kontinent|insel)"
 _QTYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (DATE, re.compile(
         rf"\b(?:what|which)\s+(?:\w+\s+)?{_TIME_NOUNS_EN}\b|\bwhen\b"
@@ -98,8 +106,13 @@ _QTYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bwhat\s+(?:percentage|percent|proportion|fraction|number|amount)\b"
         r"|\bwie\s+(?:viele?|hoch|lange?|alt|weit|groß|gross|oft|teuer)\b|\bwieviele?\b"
         r"|몇|얼마")),
-    (PERSON, re.compile(r"\bwho(?:m|se)?\b|\bwer\b|\bwe[mn]\b|\bwessen\b|누가|누구")),
-    (PLACE, re.compile(r"\bwhere\b|\bwo(?:hin|her)?\b|어디")),
+    (PERSON, re.compile(
+        r"\bwho(?:m|se)?\b|\bwer\b|\bwe[mn]\b|\bwessen\b|누가|누구"
+        rf"|\b(?:which|what)\s+(?:\w+\s+)?{_PERSON_NOUNS_EN}\b|\bwelche[mnrs]?\s+(?:\w+\s+)?{_PERSON_NOUNS_DE}\b")),
+    (PLACE, re.compile(
+        r"\bwhere\b|\bwo(?:hin|her)?\b|어디"
+        rf"|\b(?:which|what)\s+(?:\w+\s+)?{_PLACE_NOUNS_EN}\b|\bwelche[mnrs]?\s+(?:\w+\s+)?{_PLACE_NOUNS_DE}\b"
+        r"|어느\s*(?:나라|도시|국가|지역)")),
     (ENTITY, re.compile(r"\bwhich\b|\bwhat\s+[a-z]+\s+(?:did|does|do|was|is|were|are|has|had|will)\b"
                         r"|\bwelche[mnrs]?\b|어느|무슨")),
 )  # fmt: skip
@@ -376,26 +389,39 @@ def span_in_article(sentence_start: int, phrase: Phrase) -> Span:
 FEATURES = ("dense", "lexical", "lexical_rel", "context", "type", "passage", "top")
 # Weights of the sentence score: the mean of the weights fitted by a listwise softmax model
 # (the answer-bearing sentences against the other candidates of their question) in 2-fold
-# cross-validation by article over XQuAD en->en, de->de and de->en (1,190 questions each,
-# chunks of 200 tokens, 2026-11-25). Hit@1 of the best sentence, measured on the held-out
-# fold (en->en / de->de / de->en):
-#   dense alone 0.759 / 0.742 / 0.676     lexical alone 0.780 / 0.734 / 0.432
-#   type alone 0.598 / 0.592 / 0.328      top chunk's first sentence 0.622 / 0.614 / 0.364
-#   dense + lexical 0.797 / 0.761 / 0.654
-#   all features below 0.808 / 0.769 / 0.675
-#   + the neighbour when close (choose_sentences) 0.853 / 0.811 / 0.740
+# cross-validation by article over XQuAD en->en, de->de and de->en (2026-11-25). Hit@1 of the
+# answer (best sentence, plus its neighbour when close: choose_sentences), measured on the
+# held-out fold (en->en / de->de / de->en):
+#   chunks of 200 tokens, 1,190 questions each:
+#     dense alone 0.759 / 0.742 / 0.676     lexical alone 0.780 / 0.734 / 0.432 (best sentence only)
+#     type alone 0.598 / 0.592 / 0.328      top chunk's first sentence 0.622 / 0.614 / 0.364
+#     dense + lexical 0.797 / 0.761 / 0.654
+#     all features below 0.808 / 0.769 / 0.675, with the neighbour 0.853 / 0.811 / 0.740
+#   chunks of 400 tokens (the default), every other question (595 each), with the neighbour:
+#     the 200-token weights 0.862 / 0.812 / 0.739
+#     refitted 0.869 / 0.817 / 0.747
+#     refitted, type feature off for which/welche questions (TYPE_SCORED) 0.866 / 0.815 / 0.779
+#     and "top" as a ramp (TOP_RAMP) instead of 1 for the best chunk only 0.869 / 0.816 / 0.784
 # Tried and left out (no gain): sentence length, a pronoun at the start, the cosine of the
 # question with the sentence and its neighbours, lexical overlap relative to the best candidate,
-# and features multiplied by the lexical reliability.
+# features multiplied by the lexical reliability, and the share of the question's names and
+# numbers found in the sentence (cross-lingual anchors: -0.02 on de->en).
 SENTENCE_WEIGHTS = {
-    "dense": 6.91,
+    "dense": 8.06,
     "lexical": 0.0,  # kept for the ablation: lexical_rel replaces it
-    "lexical_rel": 5.66,
-    "context": 0.25,
-    "type": 0.73,
-    "passage": 1.19,
-    "top": 2.56,
+    "lexical_rel": 6.85,
+    "context": 1.51,
+    "type": 0.96,
+    "passage": 0.43,
+    "top": 3.57,
 }
+# "top" is 1 for the best chunk's sentences and falls linearly to 0 for chunks TOP_RAMP below it in
+# fused score: two chunks that retrieval cannot tell apart both count as the best one.
+TOP_RAMP = 0.02
+# Question types whose expected phrase counts in the sentence score. "Which"/"welche" questions
+# (ENTITY) are left out: their answer is as often a common noun ("Welche Rolle ...") as a name, and
+# rewarding capitalised words cost German questions on English articles 3 points of hit@1.
+TYPE_SCORED = frozenset({NUMBER, DATE, PERSON, PLACE})
 CANDIDATE_CHUNKS = 4
 LEXICAL_RELIABLE = 0.3  # best chunk coverage from which lexical overlap is fully trusted
 PAIR_MARGIN = 0.5  # add the neighbour when within this many standard deviations of the candidates' scores
@@ -429,7 +455,7 @@ def sentence_candidates(
     LEXICAL_RELIABLE, at most 1: near 0 across languages, where shared terms are few); ``context``
     the share only the neighbouring sentences add; ``type`` +1/-1/0 (a phrase of the expected
     kind found / not found / untyped question); ``passage`` the fused score of the sentence's
-    best chunk minus the best chunk's; ``top`` 1 for sentences of the best chunk.
+    best chunk minus the best chunk's; ``top`` 1 for sentences of the best chunk, falling to 0 over TOP_RAMP.
     """
     index, lex = retriever.index, retriever.lexical
     order = ranked.order[:n_chunks]
@@ -465,9 +491,9 @@ def sentence_candidates(
             "lexical": own / total,
             "lexical_rel": reliability * own / total,
             "context": around / total,
-            "type": 0.0 if qtype not in TYPED else (1.0 if phrase is not None else -1.0),
+            "type": 0.0 if qtype not in TYPE_SCORED else (1.0 if phrase is not None else -1.0),
             "passage": float(ranked.fused[cid]) - top_score,
-            "top": 1.0 if cid == order[0] else 0.0,
+            "top": max(0.0, 1.0 + (float(ranked.fused[cid]) - top_score) / TOP_RAMP),
             "reliability": reliability,  # not a sentence feature (same for all): used by the confidence
         }
         out.append(Candidate(sid, cid, features, phrase))
