@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import e5convert
+from rag import e5convert, embed
 from rag.config import PROJECT_DIR, Settings, default_cache_dir
 from rag.embed import Embedder, FakeEmbedder, SentenceTransformerEmbedder, load_embedder, model_id_for
 from rag.errors import ModelError
@@ -165,6 +165,55 @@ def test_damaged_weights_file_is_a_model_error(tmp_path: Path, payload: bytes) -
         e5convert.read_e5s1(path)
 
 
+# ---------------------------------------------------------------- the ONNX export (its caching)
+
+
+def test_onnx_export_without_the_onnx_package_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_find_spec = e5convert.importlib.util.find_spec
+    monkeypatch.setattr(
+        e5convert.importlib.util, "find_spec", lambda name: None if name == "onnx" else real_find_spec(name)
+    )
+    with pytest.raises(ModelError, match=r"needs the package onnx.*pip install onnx"):
+        e5convert.ensure_e5_onnx(tmp_path, encoder=object())
+    assert list((tmp_path / "models").iterdir()) == []  # no folder, no temporary leftovers
+
+
+def test_onnx_export_is_cached_and_redone_when_its_checksum_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    exports = []
+
+    def fake_export(encoder: object, out_dir: Path) -> None:
+        exports.append(out_dir)
+        (out_dir / e5convert.ONNX_FILE).write_bytes(b"onnx graph v%d" % len(exports))
+
+    monkeypatch.setattr(e5convert, "export_onnx", fake_export)
+    path = e5convert.ensure_e5_onnx(tmp_path, encoder=object())
+    assert path == e5convert.onnx_dir(tmp_path) / e5convert.ONNX_FILE
+    assert path.read_bytes() == b"onnx graph v1"
+    assert e5convert.ensure_e5_onnx(tmp_path, encoder=object()) == path
+    assert len(exports) == 1  # the second call found it
+
+    path.write_bytes(b"onnx graph v9")  # same size, other bytes: damaged
+    assert e5convert.ensure_e5_onnx(tmp_path, encoder=object()) == path
+    assert len(exports) == 2 and path.read_bytes() == b"onnx graph v2"
+    assert "checksum" in caplog.text
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [path.parent.name]
+
+
+def test_crash_mid_onnx_export_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(encoder: object, out_dir: Path) -> None:
+        (out_dir / e5convert.ONNX_FILE).write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(e5convert, "export_onnx", crash)
+    with pytest.raises(KeyboardInterrupt):
+        e5convert.ensure_e5_onnx(tmp_path, encoder=object())
+    assert list((tmp_path / "models").iterdir()) == []
+
+
 # ---------------------------------------------------------------- real model: conversion
 
 
@@ -297,6 +346,50 @@ def test_model_is_loaded_once_per_process(e5: SentenceTransformerEmbedder) -> No
     assert isinstance(again, SentenceTransformerEmbedder)
     assert again.model is e5.model
     assert again.texts_embedded == 0
+
+
+QUESTIONS = [
+    *SENTENCES,
+    "",
+    "🙂",
+    "How many points did the Panthers defense surrender?",
+    "Wie viele Punkte gab die Verteidigung der Panthers ab?",
+    "Seoul " * 1000,  # longer than the model's 512 tokens: truncated
+]
+
+
+@pytest.mark.model
+def test_questions_take_the_onnx_path_and_match_sentence_transformers(
+    e5: SentenceTransformerEmbedder,
+) -> None:
+    assert e5.query_encoder is not None
+    e5.model.tokenizer("reset", truncation=False)  # the shared tokenizer left without truncation
+    fast = e5.embed_queries(QUESTIONS)
+    reference = e5.model.encode_query(QUESTIONS, normalize_embeddings=True, show_progress_bar=False)
+    assert float((fast * reference).sum(axis=1).min()) >= 0.99999
+    assert float(np.abs(fast - reference).max()) <= 1e-5
+    one_by_one = np.concatenate([e5.embed_queries([q]) for q in QUESTIONS])
+    assert float(np.abs(one_by_one - fast).max()) <= 1e-6  # padding in a batch changes nothing
+    assert len(e5.query_encoder.token_ids(QUESTIONS[-1])) == e5.max_tokens
+
+
+@pytest.mark.model
+def test_documents_still_go_through_sentence_transformers(e5: SentenceTransformerEmbedder) -> None:
+    vectors = e5.embed_documents(SENTENCES[:2])
+    reference = e5.model.encode_document(SENTENCES[:2], normalize_embeddings=True, show_progress_bar=False)
+    np.testing.assert_allclose(vectors, reference, atol=1e-6)
+
+
+@pytest.mark.model
+def test_an_onnx_encoder_that_disagrees_is_not_used(
+    e5: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(embed, "PROBE_TOLERANCE", 0.0)  # no float32 export agrees that exactly
+    assert embed._e5_query_encoder(e5.model, default_cache_dir()) is None
+    assert "embedded with torch" in caplog.text and "probe questions" in caplog.text
+    slow = SentenceTransformerEmbedder(e5.model, model_id=e5.model_id)
+    assert slow.query_encoder is None
+    np.testing.assert_allclose(slow.embed_queries(SENTENCES[:2]), e5.embed_queries(SENTENCES[:2]), atol=1e-5)
 
 
 @pytest.mark.model

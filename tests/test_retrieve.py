@@ -142,3 +142,45 @@ def test_follow_up_context_adds_its_terms(retriever):
     assert helped.lexical.max() > plain.lexical.max()
     assert helped.fused[saturday] > plain.fused[saturday]
     assert helped.order.index(saturday) < 3
+
+
+def test_sentence_mask_admits_the_sentences_of_admitted_articles(retriever):
+    assert retriever.sentence_mask(None) is None
+    index = retriever.index
+    for filters in (Filters(language="de"), Filters(language="en"), Filters(since="2099")):
+        admitted = {c.article_id for c, ok in zip(index.chunks, retriever.mask(filters), strict=True) if ok}
+        expected = [s.article_id in admitted for s in index.sentences]
+        assert retriever.sentence_mask(filters).tolist() == expected
+        assert retriever.sentence_mask(filters).tolist() == expected  # asked again (cached)
+
+
+@pytest.mark.parametrize(
+    ("question", "context"),
+    [
+        ("trade volume between South Korea and Italy in 2024", None),
+        ("Wann besuchte Meloni Seoul?", None),
+        ("when did she arrive", "Giorgia Meloni Seoul Saturday three-day visit"),
+    ],
+)
+def test_window_share_is_the_weighted_share_of_the_best_two_adjacent_sentences(retriever, question, context):
+    chunk_ids = list(range(len(retriever.index.chunks)))
+    expected = []
+    for cid in chunk_ids:
+        language = retriever.index.articles[retriever.index.chunks[cid].article_id].language
+        weights = retriever.lexical.question_weights(question, language, context, 0.5)
+        best, prev = 0.0, frozenset()
+        for sid in retriever.chunk_sentences[cid]:
+            terms = retriever.sentence_terms[sid]
+            best = max(best, sum(w for t, w in weights.items() if t in terms or t in prev))
+            prev = terms
+        total = sum(weights.values())
+        expected.append(best / total if total > 0 else 0.0)
+    assert retriever._window_share(question, context, chunk_ids) == expected  # exactly: same sums
+    assert max(expected) > 0
+
+
+def test_a_retriever_runs_numpy_blas_on_one_thread(retriever):
+    from threadpoolctl import threadpool_info
+
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert blas and all(lib["num_threads"] == 1 for lib in blas)
