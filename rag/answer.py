@@ -1,8 +1,8 @@
 """Extractive answers: pick the sentence(s) that answer a question, a short answer inside them,
 and build citations that quote the article exactly.
 
-    qtype = question_type("How many memoranda were signed?")       -> "number"
-    spans = typed_spans("They signed three memoranda in 2026.", "number")   -> [(11, 16, 'three')]
+    cands = sentence_candidates(retriever, ranked, question, question_type(question))
+    chosen = choose_sentences(cands, index)
     cite(article, start, end)   -> Citation with quote == article.text[start:end] (asserted)
 
 Sentence selection scores every sentence of the 4 best retrieved chunks with a
@@ -24,27 +24,44 @@ linear combination of features (:data:`SENTENCE_WEIGHTS`, fitted on XQuAD with
 The answer is the best sentence, with its neighbour when the two cannot be told
 apart (:func:`choose_sentences`).
 
-Short answers are rule-based (no reader model exists offline, see MODELS.md): the
-phrase of the expected kind (number with its unit or multiplier, date, capitalised
-name) nearest to the question's words in the sentence, leaving out phrases the
-question already contains. German capitalises every noun, so a capitalised word
-right after an article (der/die/das/ein...) is not taken for a name. For Korean only
-numbers and dates are found.
+Short answers (``rag.spans``): the question type and the typed phrases used by the
+``type`` feature come from there, and so does the short answer inside the chosen
+sentence(s), which the pipeline picks with ``rag.spans.best_span``. The names
+other modules import from here (``question_type``, ``typed_spans``,
+``pick_short_answer``, ``Phrase``, ``span_in_article``, the type constants) are
+re-exported.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.retrieve import Ranked, Retriever
+from rag.spans import (
+    DATE,
+    ENTITY,
+    NUMBER,
+    OTHER,
+    PERSON,
+    PLACE,
+    TYPED,
+    Phrase,
+    pick_short_answer,
+    question_type,
+    span_in_article,
+    typed_spans,
+)
 from rag.store import Index
-from rag.types import Article, Citation, Span
+from rag.types import Article, Citation
+
+__all__ = [
+    "DATE", "ENTITY", "NUMBER", "OTHER", "PERSON", "PLACE", "TYPED", "Candidate", "Phrase",
+    "choose_sentences", "cite", "pick_short_answer", "question_type", "sentence_candidates",
+    "span_in_article", "typed_spans",
+]  # fmt: skip
 
 LOG = logging.getLogger(__name__)
 
@@ -78,310 +95,6 @@ def cite(article: Article, start: int, end: int) -> Citation:
     )
     assert citation.quote == article.text[citation.start : citation.end]
     return citation
-
-
-# --- question types ---------------------------------------------------------------------------------
-
-NUMBER, DATE, PERSON, PLACE, ENTITY, OTHER = "number", "date", "person", "place", "entity", "other"
-TYPED = frozenset({NUMBER, DATE, PERSON, PLACE, ENTITY})
-
-_TIME_NOUNS_EN = r"(?:year|years|century|decade|month|day|date|period|time|era|season)"
-_TIME_NOUNS_DE = r"(?:jahr|jahren|jahres|jahrhundert|jahrzehnt|monat|tag|datum|zeitraum|zeitpunkt|epoche)"
-_PERSON_NOUNS_EN = (
-    r"(?:president|prime minister|minister|chancellor|leader|king|queen|emperor|pope|person|man|woman)"
-)
-_PERSON_NOUNS_DE = (
-    r"(?:präsident(?:in)?|premierminister(?:in)?|minister(?:in)?|kanzler(?:in)?|person|könig(?:in)?)"
-)
-_PLACE_NOUNS_EN = r"(?:country|countries|city|cities|town|state|region|continent|island|nation)"
-_PLACE_NOUNS_DE = r"(?:land|länder|stadt|städte|staat|region|ort|kontinent|insel)"
-_QTYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (DATE, re.compile(
-        rf"\b(?:what|which)\s+(?:\w+\s+)?{_TIME_NOUNS_EN}\b|\bwhen\b"
-        rf"|\bwelche[mnrs]?\s+(?:\w+\s+)?{_TIME_NOUNS_DE}\b|\bwann\b|\bseit wann\b"
-        r"|언제|몇\s*년(?:도|에)|몇\s*월|며칠|무슨\s*요일|어느\s*해")),
-    (NUMBER, re.compile(
-        r"\bhow\s+(?:many|much|long|old|far|large|big|high|tall|wide|deep|often|fast)\b"
-        r"|\bwhat\s+(?:is|was|were|are)\s+the\s+(?:\w+\s+)?(?:population|number|amount|percentage|share|size|cost|price|total)\b"
-        r"|\bwhat\s+(?:percentage|percent|proportion|fraction|number|amount)\b"
-        r"|\bwie\s+(?:viele?|hoch|lange?|alt|weit|groß|gross|oft|teuer)\b|\bwieviele?\b"
-        r"|몇|얼마")),
-    (PERSON, re.compile(
-        r"\bwho(?:m|se)?\b|\bwer\b|\bwe[mn]\b|\bwessen\b|누가|누구"
-        rf"|\b(?:which|what)\s+(?:\w+\s+)?{_PERSON_NOUNS_EN}\b|\bwelche[mnrs]?\s+(?:\w+\s+)?{_PERSON_NOUNS_DE}\b")),
-    (PLACE, re.compile(
-        r"\bwhere\b|\bwo(?:hin|her)?\b|어디"
-        rf"|\b(?:which|what)\s+(?:\w+\s+)?{_PLACE_NOUNS_EN}\b|\bwelche[mnrs]?\s+(?:\w+\s+)?{_PLACE_NOUNS_DE}\b"
-        r"|어느\s*(?:나라|도시|국가|지역)")),
-    (ENTITY, re.compile(r"\bwhich\b|\bwhat\s+[a-z]+\s+(?:did|does|do|was|is|were|are|has|had|will)\b"
-                        r"|\bwelche[mnrs]?\b|어느|무슨")),
-)  # fmt: skip
-
-
-def question_type(question: str) -> str:
-    """The kind of answer a question asks for: number, date, person, place, entity or other.
-    The question word that comes first decides ("How old was he when ..." asks for a number).
-
-    >>> [question_type(q) for q in ("Wann trafen sie sich?", "몇 건이 체결되었나요?", "Why?")]
-    ['date', 'number', 'other']
-    """
-    q = question.casefold()
-    best: tuple[int, int, str] | None = None
-    for rank, (qtype, pattern) in enumerate(_QTYPE_RULES):
-        m = pattern.search(q)
-        if m and (best is None or (m.start(), rank) < best[:2]):
-            best = (m.start(), rank, qtype)
-    return best[2] if best else OTHER
-
-
-# --- typed phrases ----------------------------------------------------------------------------------
-
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-    "|januar|jänner|februar|märz|mai|juni|juli|oktober|dezember"
-)
-_WEEKDAYS = (
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-    "|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag"
-)
-_NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
-    "|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand"
-    "|dozen|dozens|hundreds|thousands|millions|half|once|twice|thrice|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
-    "|eins|ein|eine|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|hundert|tausend"
-    "|erste|zweite|dritte|vierte|fünfte|halb|halbe"
-)
-_MULTIPLIERS = (
-    r"(?:million|billion|trillion|thousand|hundred|millionen|milliarden|milliarde"
-    r"|mio\.|mrd\.|억|만|조|천)"
-)
-_UNIT_SUFFIX = (
-    r"(?:day|days|year|years|week|weeks|month|months|hour|hours|minute|minutes"
-    r"|largest|biggest|tägig|jährig)\b"
-)
-_DIGITS = r"\d{1,3}(?:[,.\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
-_NUMBER_RE = re.compile(
-    r"\b\d{1,2}:\d{2}\b|"
-    rf"(?:[$€£¥₩]\s?|(?:US|EUR|USD)\$?\s?)?(?:{_DIGITS})(?:\s?(?:%|percent|per cent|prozent))?"
-    rf"(?:\s?{_MULTIPLIERS})?(?:\s?(?:%|percent|prozent|dollars?|euros?|euro|달러|원|명|개|건|개국|년|위|배))?"
-    rf"(?:-{_UNIT_SUFFIX})?"
-    rf"|\b(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*(?:\s{_MULTIPLIERS})?(?:-{_UNIT_SUFFIX})?\b",
-    re.IGNORECASE,
-)
-_DATE_RE = re.compile(
-    rf"\b(?:\d{{1,2}}\.?\s)?(?:{_MONTHS})(?:\s\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s\d{{4}})?\b"
-    rf"|\b(?:{_WEEKDAYS})\b"
-    r"|\b(?:1\d{3}|20\d{2})(?:\s?[-–~/]\s?(?:\d{4}|\d{2}))?s?\b"
-    r"|\b(?:\d{1,2}(?:st|nd|rd|th)|[a-z]+(?:th|st|nd|rd))[- ]century\b|\b\d{1,2}\.\s?jahrhundert\b"
-    r"|\d{4}\s?년(?:\s?\d{1,2}\s?월)?(?:\s?\d{1,2}\s?일)?|\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?",
-    re.IGNORECASE,
-)
-_NAME_WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[\w'’]+)*\.?")
-_CONNECTORS = frozenset({
-    "of", "de", "da", "del", "della", "di", "von", "van", "der", "den", "du", "la", "le", "al",
-    "bin", "y", "&", "and", "for", "the", "und", "für",
-})  # fmt: skip
-_GERMAN_ARTICLES = frozenset({
-    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "im", "am",
-    "zum", "zur", "vom", "beim", "ins", "ihre", "ihren", "seine", "seinen", "kein", "keine",
-})  # fmt: skip
-
-
-# Capitalised words that start sentences but are not names (used when no corpus vocabulary is given).
-_STOP_CAPITALS = frozenset({
-    "the", "a", "an", "in", "on", "at", "by", "for", "from", "with", "after", "before", "during", "despite",
-    "since", "when", "while", "although", "however", "but", "and", "this", "that", "these", "those", "his",
-    "her", "its", "their", "it", "he", "she", "they", "we", "i", "as", "of", "to", "also", "other", "both",
-    "der", "die", "das", "ein", "eine", "im", "am", "nach", "vor", "während", "seit", "auch",
-    "er", "sie", "es",
-})  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """A candidate short answer: offsets into the text it was found in."""
-
-    start: int
-    end: int
-    text: str
-    kind: str
-
-
-def typed_spans(text: str, qtype: str, language: str = "en") -> list[Phrase]:
-    """Phrases of the kind a question type asks for, in text order.
-
-    >>> [p.text for p in typed_spans("Trade rose to $12.6 billion in 2024.", "number")]
-    ['$12.6 billion', '2024']
-    >>> [p.text for p in typed_spans("President Sergio Mattarella met Yoon Suk Yeol.", "person")]
-    ['President Sergio Mattarella', 'Yoon Suk Yeol']
-    """
-    if qtype == NUMBER:
-        return [
-            Phrase(m.start(), m.end(), m.group(), NUMBER)
-            for m in _NUMBER_RE.finditer(text)
-            if m.group().strip()
-        ]
-    if qtype == DATE:
-        return [Phrase(m.start(), m.end(), m.group(), DATE) for m in _DATE_RE.finditer(text)]
-    if qtype in (PERSON, PLACE, ENTITY):
-        return _names(text, language)
-    return []
-
-
-def _names(text: str, language: str) -> list[Phrase]:
-    """Runs of capitalised words (with connectors such as "of", "von" inside), as names."""
-    words = []
-    for m in _NAME_WORD.finditer(text):
-        w = m.group()
-        end = m.end()
-        if w.endswith(".") and len(w) > 2:  # a full stop, not an initial ("O.")
-            end -= 1
-        words.append((m.start(), end, text[m.start() : end]))
-    out: list[Phrase] = []
-    german = language.startswith("de")
-    i = 0
-    while i < len(words):
-        s, e, w = words[i]
-        if not w[:1].isupper() or (german and i > 0 and words[i - 1][2].casefold() in _GERMAN_ARTICLES):
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(words):
-            gap = text[words[j][1] : words[j + 1][0]]
-            nxt = words[j + 1][2]
-            if gap.strip() not in ("", "&"):
-                break
-            if nxt[:1].isupper():
-                j += 1
-                continue
-            # a connector followed by a capitalised word: "Ministry of Culture"
-            if (
-                nxt.casefold() in _CONNECTORS
-                and j + 2 < len(words)
-                and words[j + 2][2][:1].isupper()
-                and not text[words[j + 1][1] : words[j + 2][0]].strip()
-            ):
-                j += 2
-                continue
-            break
-        start, end = words[i][0], words[j][1]
-        out.append(Phrase(start, end, text[start:end], ENTITY))
-        i = j + 1
-    return out
-
-
-def _norm(word: str) -> str:
-    """A crude stem for comparing a phrase with the question: "Bowls" ~ "bowl", "Italy's" ~ "italy"."""
-    w = word.casefold()
-    for suffix in ("'s", "’s", "es", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            return w[: -len(suffix)]
-    return w
-
-
-def _words(text: str) -> list[str]:
-    return [_norm(w) for w in re.findall(r"\w+(?:['’]s)?", text)]
-
-
-def pick_short_answer(
-    text: str,
-    qtype: str,
-    question: str,
-    matched: list[tuple[int, int]],
-    language: str = "en",
-    common: Callable[[str], bool] | None = None,
-) -> Phrase | None:
-    """The phrase of the expected kind in ``text`` nearest to the question's words found in it.
-
-    ``matched`` are the (start, end) offsets in ``text`` of words the question shares with it.
-    ``common(word)`` tells whether a capitalised word is an ordinary word (seen in lower case
-    in the corpus): such words are trimmed from the edges of a name, and a name made only of
-    them is a weak candidate. Phrases made only of the question's own words are skipped.
-    """
-    if qtype not in TYPED:
-        return None
-    q_words = set(_words(question))
-    is_common = common or (lambda w: w.casefold() in _STOP_CAPITALS)
-    percent = bool(re.search(r"percent|prozent|%|퍼센트", question.casefold()))
-    best: tuple[float, Phrase] | None = None
-    for phrase in typed_spans(text, qtype, language):
-        if qtype in (PERSON, PLACE, ENTITY):
-            phrase = _trim_name(text, phrase, q_words, is_common)
-            if phrase is None:
-                continue
-        words = _words(phrase.text)
-        if not words or all(w in q_words for w in words):
-            continue
-        if qtype != NUMBER or not re.fullmatch(r"\d{4}", phrase.text):
-            phrase = _trim_question_words(text, phrase, q_words)
-        if matched:
-            dist = min(max(0, ms - phrase.end, phrase.start - me) for ms, me in matched)
-        else:
-            dist = phrase.start
-        cost = math.log1p(dist)
-        if qtype in (PERSON, PLACE, ENTITY):
-            names = phrase.text.split()
-            rare = sum(1 for w in names if not is_common(w.strip(".,'’")))
-            cost += 1.5 * (1 - rare / len(names))
-            if qtype == PERSON:
-                cost += 0.7 if len(names) == 1 else 0.0
-                cost += 0.7 if any(w.isupper() and len(w) > 1 for w in names) else 0.0
-        if qtype == NUMBER and percent and not re.search(r"%|percent|prozent", phrase.text, re.IGNORECASE):
-            cost += 2.0
-        if best is None or cost < best[0]:
-            best = (cost, phrase)
-    return best[1] if best else None
-
-
-def _trim_name(
-    text: str, phrase: Phrase, q_words: set[str], is_common: Callable[[str], bool]
-) -> Phrase | None:
-    """Drop leading ordinary words ("The Broncos" -> "Broncos", "Despite Manning's" -> "Manning")
-    and a trailing possessive; None when nothing is left."""
-    spans = [(m.start() + phrase.start, m.end() + phrase.start) for m in re.finditer(r"\S+", phrase.text)]
-    while spans and (
-        is_common(text[spans[0][0] : spans[0][1]])
-        and (len(spans) > 1 or spans[0][0] == _first_word_start(text))
-        or text[spans[0][0] : spans[0][1]].casefold() in _CONNECTORS
-    ):
-        spans.pop(0)
-    while spans and text[spans[-1][0] : spans[-1][1]].casefold() in _CONNECTORS:
-        spans.pop()
-    if not spans or (len(spans) == 1 and text[spans[0][0] : spans[0][1]].casefold() in _STOP_CAPITALS):
-        return None
-    start, end = spans[0][0], spans[-1][1]
-    tail = text[start:end]
-    for suffix in ("'s", "’s", "'", "’"):
-        if tail.endswith(suffix) and len(tail) > len(suffix) + 1:
-            end -= len(suffix)
-            break
-    return Phrase(start, end, text[start:end], phrase.kind)
-
-
-def _first_word_start(text: str) -> int:
-    m = re.search(r"\w", text)
-    return m.start() if m else 0
-
-
-def _trim_question_words(text: str, phrase: Phrase, q_words: set[str]) -> Phrase:
-    """Drop the question's words from the edges of a name: "President Sergio Mattarella" asked
-    about "Which Italian president" -> "Sergio Mattarella"."""
-    spans = [(m.start() + phrase.start, m.end() + phrase.start) for m in re.finditer(r"\S+", phrase.text)]
-    while len(spans) > 1 and all(w in q_words for w in _words(text[spans[0][0] : spans[0][1]])):
-        spans.pop(0)
-    while len(spans) > 1 and all(w in q_words for w in _words(text[spans[-1][0] : spans[-1][1]])):
-        spans.pop()
-    start, end = spans[0][0], spans[-1][1]
-    while end > start and not text[end - 1].isalnum() and text[end - 1] not in "%)":
-        end -= 1
-    if (start, end) == (phrase.start, phrase.end):
-        return phrase
-    return Phrase(start, end, text[start:end], phrase.kind)
-
-
-def span_in_article(sentence_start: int, phrase: Phrase) -> Span:
-    """A phrase found in a sentence's text, as a Span in article offsets."""
-    return Span(sentence_start + phrase.start, sentence_start + phrase.end, phrase.text)
 
 
 # --- answer sentences -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ Steps of ``ask``:
 4. ``rag.answer`` scores the sentences of the best chunks; the best one is the answer,
    with its neighbour when the two score within half a standard deviation of the
    candidates' scores (measured: more answers contain the gold answer, see
-   ``rag.answer``). A short answer is picked for typed questions.
+   ``rag.answer``). One short answer is picked among their phrases (``rag.spans``).
 5. Confidence: a logistic function of the best sentence's features (fitted on
    XQuAD: the probability that the sentence holds the answer). Below ``threshold``
    the pipeline abstains and ``closest`` holds the best sentence of each of the
@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag import answer as ans
+from rag import spans
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import QuestionError
@@ -353,7 +354,7 @@ class Pipeline:
             )
         chosen = ans.choose_sentences(candidates, state.index)
         sentences = tuple(_answer_sentence(state, c, qtype) for c in chosen)
-        sentences = _one_short_answer(sentences)
+        sentences = _one_short_answer(state, sentences, question, qtype, context)
         return Answer(
             question=question,
             sentences=sentences,
@@ -365,25 +366,41 @@ class Pipeline:
 
 
 def _answer_sentence(state: _State, c: ans.Candidate, qtype: str) -> AnswerSentence:
+    """A chosen sentence with its citation; the short answer is added by :func:`_one_short_answer`."""
     index = state.index
     sentence = index.sentences[c.sentence_id]
     article = index.articles[sentence.article_id]
     citation = ans.cite(article, sentence.start, sentence.end)
-    short = ans.span_in_article(sentence.start, c.phrase) if c.phrase is not None else None
-    if short is not None:
-        assert article.text[short.start : short.end] == short.text
-    return AnswerSentence(text=citation.quote, citation=citation, short_answer=short, score=float(c.score))
+    return AnswerSentence(text=citation.quote, citation=citation, short_answer=None, score=float(c.score))
 
 
-def _one_short_answer(sentences: tuple[AnswerSentence, ...]) -> tuple[AnswerSentence, ...]:
-    """Keep one short answer: the best-scoring sentence's, else its neighbour's."""
-    if len(sentences) < 2:
+def _one_short_answer(
+    state: _State, sentences: tuple[AnswerSentence, ...], question: str, qtype: str, context: str | None
+) -> tuple[AnswerSentence, ...]:
+    """One short answer for the whole answer (``rag.spans.best_span`` over its sentences, the
+    best-scoring first), on the sentence it is in; none when no phrase is good enough."""
+    if not sentences:
         return sentences
-    with_short = [s for s in sentences if s.short_answer is not None]
-    if len(with_short) < 2:
+    order = sorted(range(len(sentences)), key=lambda k: -sentences[k].score)
+    first = sentences[order[0]].citation
+    language = state.index.articles[first.article_id].language
+    found = spans.best_span(
+        question,
+        [sentences[k].text for k in order],
+        language,
+        qtype,
+        is_common=state.retriever.lexical.is_common,
+        context=context,
+    )
+    if found is None:
         return sentences
-    keep = max(with_short, key=lambda s: s.score)
-    return tuple(s if s is keep else AnswerSentence(s.text, s.citation, None, s.score) for s in sentences)
+    k, phrase = order[found[0]], found[1]
+    target = sentences[k]
+    article = state.index.articles[target.citation.article_id]
+    short = spans.span_in_article(target.citation.start, phrase)
+    assert article.text[short.start : short.end] == short.text
+    with_short = AnswerSentence(target.text, target.citation, short, target.score)
+    return tuple(with_short if i == k else s for i, s in enumerate(sentences))
 
 
 def _closest(state: _State, ranked: Ranked, candidates: list[ans.Candidate]) -> tuple[Citation, ...]:

@@ -1,0 +1,815 @@
+"""Short answers: the phrase inside an answer sentence that answers the question.
+
+    question_type("How many memoranda were signed?")             -> "number"
+    typed_spans("They signed three memoranda in 2026.", "number") -> [Phrase(11, 16, 'three', 'number'), ...]
+    best_span("Who invited Lee?", ["During the talks, Meloni invited Lee."], "en")
+        -> (0, Phrase(18, 24, 'Meloni', 'span'))      # (sentence index, phrase in that sentence)
+
+No reader model exists offline (see MODELS.md), so the short answer is chosen among
+candidate phrases by a linear score over hand-made features (:data:`SPAN_WEIGHTS`, fitted on
+XQuAD with 2-fold cross-validation by article; the measurements are in the comment there):
+
+* Candidates are runs of 1 to :data:`MAX_SPAN_WORDS` words inside one answer sentence that
+  start and end on a word, do not cross brackets, quotes, colons or semicolons, and bring at
+  least one content word the question does not already contain.
+* Features (:data:`SPAN_FEATURES`): the expected kind (a number, date or name where the question
+  type asks for one, and the phrase :func:`pick_short_answer` picks), length, the question's
+  own words inside the phrase (an answer rarely repeats them), where the phrase lies relative
+  to the question's words found in the sentence (distance, how many lie within 8 tokens on
+  each side, before or after all of them, on the side the question puts them), the noun after
+  "what/which/how many" next to or inside it ("What band ...?" -> "the band Venom"),
+  capitalisation, stop-word share, the word before it (a preposition, a copula, "called",
+  "such as", "by", "because" for why-questions), commas inside, punctuation at its edges.
+* The choice is the candidate with the highest expected token F1 against the 40 best, weighted
+  by their softmax probabilities (:func:`choose_span`). An untyped question ("What ...?",
+  "Why ...?"), or a typed one whose sentences hold no phrase of the expected kind, gets no short
+  answer when the best candidate's probability is below :data:`MIN_PROB` (the reader has the
+  sentence).
+
+Question types and typed phrases are rules: the question word that comes first decides the
+type; numbers (with unit or multiplier), dates and runs of capitalised words are found with
+regular expressions. German capitalises every noun, so a capitalised word right after an
+article (der/die/das/ein...) is not taken for a name.
+
+Shortcuts: words are matched with the question by Snowball stem or a shared 6-letter prefix
+(no synonyms, no translation: a German question asked of English text only matches names and
+numbers); there is no parsing or tagging, so phrases are bounded by punctuation and stop words,
+and a phrase that ends inside a noun phrase is only discouraged by its features. On XQuAD the
+right phrase is chosen about half the time when it is in the sentence: see the figures at
+:data:`SPAN_WEIGHTS`. Korean (and other text without spaces between words) only gets typed
+phrases: numbers and dates.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.lexical import stopwords, tokens_of
+from rag.types import Span
+
+LOG = logging.getLogger(__name__)
+
+
+# --- question types ---------------------------------------------------------------------------------
+
+NUMBER, DATE, PERSON, PLACE, ENTITY, OTHER = "number", "date", "person", "place", "entity", "other"
+TYPED = frozenset({NUMBER, DATE, PERSON, PLACE, ENTITY})
+
+_TIME_NOUNS_EN = r"(?:year|years|century|decade|month|day|date|period|time|era|season)"
+_TIME_NOUNS_DE = r"(?:jahr|jahren|jahres|jahrhundert|jahrzehnt|monat|tag|datum|zeitraum|zeitpunkt|epoche)"
+_PERSON_NOUNS_EN = (
+    r"(?:president|prime minister|minister|chancellor|leader|king|queen|emperor|pope|person|man|woman)"
+)
+_PERSON_NOUNS_DE = (
+    r"(?:präsident(?:in)?|premierminister(?:in)?|minister(?:in)?|kanzler(?:in)?|person|könig(?:in)?)"
+)
+_PLACE_NOUNS_EN = r"(?:country|countries|city|cities|town|state|region|continent|island|nation)"
+_PLACE_NOUNS_DE = r"(?:land|länder|stadt|städte|staat|region|ort|kontinent|insel)"
+_QTYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (DATE, re.compile(
+        rf"\b(?:what|which)\s+(?:\w+\s+)?{_TIME_NOUNS_EN}\b|\bwhen\b"
+        rf"|\bwelche[mnrs]?\s+(?:\w+\s+)?{_TIME_NOUNS_DE}\b|\bwann\b|\bseit wann\b"
+        r"|언제|몇\s*년(?:도|에)|몇\s*월|며칠|무슨\s*요일|어느\s*해")),
+    (NUMBER, re.compile(
+        r"\bhow\s+(?:many|much|long|old|far|large|big|high|tall|wide|deep|often|fast)\b"
+        r"|\bwhat\s+(?:is|was|were|are)\s+the\s+(?:\w+\s+)?(?:population|number|amount|percentage|share|size|cost|price|total)\b"
+        r"|\bwhat\s+(?:percentage|percent|proportion|fraction|number|amount)\b"
+        r"|\bwie\s+(?:viele?|hoch|lange?|alt|weit|groß|gross|oft|teuer)\b|\bwieviele?\b"
+        r"|몇|얼마")),
+    (PERSON, re.compile(
+        r"\bwho(?:m|se)?\b|\bwer\b|\bwe[mn]\b|\bwessen\b|누가|누구"
+        rf"|\b(?:which|what)\s+(?:\w+\s+)?{_PERSON_NOUNS_EN}\b|\bwelche[mnrs]?\s+(?:\w+\s+)?{_PERSON_NOUNS_DE}\b")),
+    (PLACE, re.compile(
+        r"\bwhere\b|\bwo(?:hin|her)?\b|어디"
+        rf"|\b(?:which|what)\s+(?:\w+\s+)?{_PLACE_NOUNS_EN}\b|\bwelche[mnrs]?\s+(?:\w+\s+)?{_PLACE_NOUNS_DE}\b"
+        r"|어느\s*(?:나라|도시|국가|지역)")),
+    (ENTITY, re.compile(r"\bwhich\b|\bwhat\s+[a-z]+\s+(?:did|does|do|was|is|were|are|has|had|will)\b"
+                        r"|\bwelche[mnrs]?\b|어느|무슨")),
+)  # fmt: skip
+
+
+def question_type(question: str) -> str:
+    """The kind of answer a question asks for: number, date, person, place, entity or other.
+    The question word that comes first decides ("How old was he when ..." asks for a number).
+
+    >>> [question_type(q) for q in ("Wann trafen sie sich?", "몇 건이 체결되었나요?", "Why?")]
+    ['date', 'number', 'other']
+    """
+    q = question.casefold()
+    best: tuple[int, int, str] | None = None
+    for rank, (qtype, pattern) in enumerate(_QTYPE_RULES):
+        m = pattern.search(q)
+        if m and (best is None or (m.start(), rank) < best[:2]):
+            best = (m.start(), rank, qtype)
+    return best[2] if best else OTHER
+
+
+# --- typed phrases ----------------------------------------------------------------------------------
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|januar|jänner|februar|märz|mai|juni|juli|oktober|dezember"
+)
+_WEEKDAYS = (
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    "|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag"
+)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    "|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand"
+    "|dozen|dozens|hundreds|thousands|millions|half|once|twice|thrice|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
+    "|eins|ein|eine|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|hundert|tausend"
+    "|erste|zweite|dritte|vierte|fünfte|halb|halbe"
+)
+_MULTIPLIERS = (
+    r"(?:million|billion|trillion|thousand|hundred|millionen|milliarden|milliarde"
+    r"|mio\.|mrd\.|억|만|조|천)"
+)
+_UNIT_SUFFIX = (
+    r"(?:day|days|year|years|week|weeks|month|months|hour|hours|minute|minutes"
+    r"|largest|biggest|tägig|jährig)\b"
+)
+_DIGITS = r"\d{1,3}(?:[,.\u202f ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+_NUMBER_RE = re.compile(
+    r"\b\d{1,2}:\d{2}\b|"
+    rf"(?:[$€£¥₩]\s?|(?:US|EUR|USD)\$?\s?)?(?:{_DIGITS})(?:\s?(?:%|percent|per cent|prozent))?"
+    rf"(?:\s?{_MULTIPLIERS})?(?:\s?(?:%|percent|prozent|dollars?|euros?|euro|달러|원|명|개|건|개국|년|위|배))?"
+    rf"(?:-{_UNIT_SUFFIX})?"
+    rf"|\b(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*(?:\s{_MULTIPLIERS})?(?:-{_UNIT_SUFFIX})?\b",
+    re.IGNORECASE,
+)
+_DATE_RE = re.compile(
+    rf"\b(?:\d{{1,2}}\.?\s)?(?:{_MONTHS})(?:\s\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s\d{{4}})?\b"
+    rf"|\b(?:{_WEEKDAYS})\b"
+    r"|\b(?:1\d{3}|20\d{2})(?:\s?[-–~/]\s?(?:\d{4}|\d{2}))?s?\b"
+    r"|\b(?:\d{1,2}(?:st|nd|rd|th)|[a-z]+(?:th|st|nd|rd))[- ]century\b|\b\d{1,2}\.\s?jahrhundert\b"
+    r"|\d{4}\s?년(?:\s?\d{1,2}\s?월)?(?:\s?\d{1,2}\s?일)?|\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?",
+    re.IGNORECASE,
+)
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[\w'’]+)*\.?")
+_CONNECTORS = frozenset({
+    "of", "de", "da", "del", "della", "di", "von", "van", "der", "den", "du", "la", "le", "al",
+    "bin", "y", "&", "and", "for", "the", "und", "für",
+})  # fmt: skip
+_GERMAN_ARTICLES = frozenset({
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "im", "am",
+    "zum", "zur", "vom", "beim", "ins", "ihre", "ihren", "seine", "seinen", "kein", "keine",
+})  # fmt: skip
+
+
+# Capitalised words that start sentences but are not names (used when no corpus vocabulary is given).
+_STOP_CAPITALS = frozenset({
+    "the", "a", "an", "in", "on", "at", "by", "for", "from", "with", "after", "before", "during", "despite",
+    "since", "when", "while", "although", "however", "but", "and", "this", "that", "these", "those", "his",
+    "her", "its", "their", "it", "he", "she", "they", "we", "i", "as", "of", "to", "also", "other", "both",
+    "der", "die", "das", "ein", "eine", "im", "am", "nach", "vor", "während", "seit", "auch",
+    "er", "sie", "es",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A candidate short answer: offsets into the text it was found in."""
+
+    start: int
+    end: int
+    text: str
+    kind: str
+
+
+def typed_spans(text: str, qtype: str, language: str = "en") -> list[Phrase]:
+    """Phrases of the kind a question type asks for, in text order.
+
+    >>> [p.text for p in typed_spans("Trade rose to $12.6 billion in 2024.", "number")]
+    ['$12.6 billion', '2024']
+    >>> [p.text for p in typed_spans("President Sergio Mattarella met Yoon Suk Yeol.", "person")]
+    ['President Sergio Mattarella', 'Yoon Suk Yeol']
+    """
+    if qtype == NUMBER:
+        return [
+            Phrase(m.start(), m.end(), m.group(), NUMBER)
+            for m in _NUMBER_RE.finditer(text)
+            if m.group().strip()
+        ]
+    if qtype == DATE:
+        return [Phrase(m.start(), m.end(), m.group(), DATE) for m in _DATE_RE.finditer(text)]
+    if qtype in (PERSON, PLACE, ENTITY):
+        return _names(text, language)
+    return []
+
+
+def _names(text: str, language: str) -> list[Phrase]:
+    """Runs of capitalised words (with connectors such as "of", "von" inside), as names."""
+    words = []
+    for m in _NAME_WORD.finditer(text):
+        w = m.group()
+        end = m.end()
+        if w.endswith(".") and len(w) > 2:  # a full stop, not an initial ("O.")
+            end -= 1
+        words.append((m.start(), end, text[m.start() : end]))
+    out: list[Phrase] = []
+    german = language.startswith("de")
+    i = 0
+    while i < len(words):
+        s, e, w = words[i]
+        if not w[:1].isupper() or (german and i > 0 and words[i - 1][2].casefold() in _GERMAN_ARTICLES):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(words):
+            gap = text[words[j][1] : words[j + 1][0]]
+            nxt = words[j + 1][2]
+            if gap.strip() not in ("", "&"):
+                break
+            if nxt[:1].isupper():
+                j += 1
+                continue
+            # a connector followed by a capitalised word: "Ministry of Culture"
+            if (
+                nxt.casefold() in _CONNECTORS
+                and j + 2 < len(words)
+                and words[j + 2][2][:1].isupper()
+                and not text[words[j + 1][1] : words[j + 2][0]].strip()
+            ):
+                j += 2
+                continue
+            break
+        start, end = words[i][0], words[j][1]
+        out.append(Phrase(start, end, text[start:end], ENTITY))
+        i = j + 1
+    return out
+
+
+def _norm(word: str) -> str:
+    """A crude stem for comparing a phrase with the question: "Bowls" ~ "bowl", "Italy's" ~ "italy"."""
+    w = word.casefold()
+    for suffix in ("'s", "’s", "es", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w
+
+
+def _words(text: str) -> list[str]:
+    return [_norm(w) for w in re.findall(r"\w+(?:['’]s)?", text)]
+
+
+def pick_short_answer(
+    text: str,
+    qtype: str,
+    question: str,
+    matched: list[tuple[int, int]],
+    language: str = "en",
+    common: Callable[[str], bool] | None = None,
+) -> Phrase | None:
+    """The phrase of the expected kind in ``text`` nearest to the question's words found in it.
+
+    ``matched`` are the (start, end) offsets in ``text`` of words the question shares with it.
+    ``common(word)`` tells whether a capitalised word is an ordinary word (seen in lower case
+    in the corpus): such words are trimmed from the edges of a name, and a name made only of
+    them is a weak candidate. Phrases made only of the question's own words are skipped.
+    """
+    if qtype not in TYPED:
+        return None
+    q_words = set(_words(question))
+    is_common = common or (lambda w: w.casefold() in _STOP_CAPITALS)
+    percent = bool(re.search(r"percent|prozent|%|퍼센트", question.casefold()))
+    best: tuple[float, Phrase] | None = None
+    for phrase in typed_spans(text, qtype, language):
+        if qtype in (PERSON, PLACE, ENTITY):
+            phrase = _trim_name(text, phrase, q_words, is_common)
+            if phrase is None:
+                continue
+        words = _words(phrase.text)
+        if not words or all(w in q_words for w in words):
+            continue
+        if qtype != NUMBER or not re.fullmatch(r"\d{4}", phrase.text):
+            phrase = _trim_question_words(text, phrase, q_words)
+        if matched:
+            dist = min(max(0, ms - phrase.end, phrase.start - me) for ms, me in matched)
+        else:
+            dist = phrase.start
+        cost = math.log1p(dist)
+        if qtype in (PERSON, PLACE, ENTITY):
+            names = phrase.text.split()
+            rare = sum(1 for w in names if not is_common(w.strip(".,'’")))
+            cost += 1.5 * (1 - rare / len(names))
+            if qtype == PERSON:
+                cost += 0.7 if len(names) == 1 else 0.0
+                cost += 0.7 if any(w.isupper() and len(w) > 1 for w in names) else 0.0
+        if qtype == NUMBER and percent and not re.search(r"%|percent|prozent", phrase.text, re.IGNORECASE):
+            cost += 2.0
+        if best is None or cost < best[0]:
+            best = (cost, phrase)
+    return best[1] if best else None
+
+
+def _trim_name(
+    text: str, phrase: Phrase, q_words: set[str], is_common: Callable[[str], bool]
+) -> Phrase | None:
+    """Drop leading ordinary words ("The Broncos" -> "Broncos", "Despite Manning's" -> "Manning")
+    and a trailing possessive; None when nothing is left."""
+    spans = [(m.start() + phrase.start, m.end() + phrase.start) for m in re.finditer(r"\S+", phrase.text)]
+    while spans and (
+        is_common(text[spans[0][0] : spans[0][1]])
+        and (len(spans) > 1 or spans[0][0] == _first_word_start(text))
+        or text[spans[0][0] : spans[0][1]].casefold() in _CONNECTORS
+    ):
+        spans.pop(0)
+    while spans and text[spans[-1][0] : spans[-1][1]].casefold() in _CONNECTORS:
+        spans.pop()
+    if not spans or (len(spans) == 1 and text[spans[0][0] : spans[0][1]].casefold() in _STOP_CAPITALS):
+        return None
+    start, end = spans[0][0], spans[-1][1]
+    tail = text[start:end]
+    for suffix in ("'s", "’s", "'", "’"):
+        if tail.endswith(suffix) and len(tail) > len(suffix) + 1:
+            end -= len(suffix)
+            break
+    return Phrase(start, end, text[start:end], phrase.kind)
+
+
+def _first_word_start(text: str) -> int:
+    m = re.search(r"\w", text)
+    return m.start() if m else 0
+
+
+def _trim_question_words(text: str, phrase: Phrase, q_words: set[str]) -> Phrase:
+    """Drop the question's words from the edges of a name: "President Sergio Mattarella" asked
+    about "Which Italian president" -> "Sergio Mattarella"."""
+    spans = [(m.start() + phrase.start, m.end() + phrase.start) for m in re.finditer(r"\S+", phrase.text)]
+    while len(spans) > 1 and all(w in q_words for w in _words(text[spans[0][0] : spans[0][1]])):
+        spans.pop(0)
+    while len(spans) > 1 and all(w in q_words for w in _words(text[spans[-1][0] : spans[-1][1]])):
+        spans.pop()
+    start, end = spans[0][0], spans[-1][1]
+    while end > start and not text[end - 1].isalnum() and text[end - 1] not in "%)":
+        end -= 1
+    if (start, end) == (phrase.start, phrase.end):
+        return phrase
+    return Phrase(start, end, text[start:end], phrase.kind)
+
+
+def span_in_article(sentence_start: int, phrase: Phrase) -> Span:
+    """A phrase found in a sentence's text, as a Span in article offsets."""
+    return Span(sentence_start + phrase.start, sentence_start + phrase.end, phrase.text)
+
+
+# --- spans for every question -------------------------------------------------------------------------
+
+MAX_SPAN_WORDS = 10  # 97% of XQuAD's gold answers have at most 10 words
+MBR_CANDIDATES = 40  # the best-scoring candidates among which the expected F1 is maximised
+
+_WHY_RE = re.compile(r"\bwhy\b|\bwarum\b|\bwieso\b|\bweshalb\b|\bweswegen\b|\bwozu\b|\baus welchem grund\b")
+_WH_RES = (  # English first: German "was" is also an English word
+    re.compile(
+        r"\b(?:what|which|who|whom|whose|how\s+(?:many|much))\b(?:\s+(?:kind|type|sort|form|part)s?\s+of\b)?"
+    ),
+    re.compile(
+        r"\b(?:was|welche[mnrs]?|wer|wen|wem|wessen|wie\s*viele?)\b(?:\s+(?:art|sorte|für)\b(?:\s+ein\w*\b)?)?"
+    ),
+)
+_AUX = frozenset({
+    "do", "does", "did", "is", "was", "are", "were", "has", "have", "had", "can", "could", "will", "would",
+    "should", "might", "may", "must", "hat", "haben", "hatte", "hatten", "ist", "war", "sind", "waren",
+    "wird", "wurde", "wurden", "kann", "konnte", "soll", "sollte",
+})  # fmt: skip
+_NO_SPACES = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+_TOKEN_RE = re.compile(
+    r"[$€£¥₩]?\d+(?:[.,:/]\d+)*[½¼¾]?(?:%|[^\W\d_]+)?"  # 1,200  $12.6  56%  1990s  19th
+    r"|[^\W\d_]\w*(?:(?:[-.&]|['’](?=\w\w))\w+)*"  # words: K-pop, U.S, O'Brien (not the 's of Italy's)
+    r"|['’]s\b"  # a possessive, its own token
+    r"|\S"
+)
+_BREAKS = frozenset(';:()[]{}"“”„«»—!?')  # a candidate never crosses these
+_ARTICLES = frozenset({
+    "the", "a", "an", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer",
+    "eines",
+})  # fmt: skip
+_EXTRA_STOP = frozenset({
+    "also", "which", "who", "whom", "would", "could", "however", "although", "though", "since", "among",
+    "within", "without", "upon", "onto", "toward", "towards", "across", "along", "around", "behind",
+    "beyond", "per", "via", "wurde", "wurden", "worden", "wird", "sowie", "bzw", "ab", "bis", "seit",
+    "gegenüber", "innerhalb", "außerhalb", "laut", "trotz", "wegen", "dabei", "jedoch", "sowohl",
+    "ebenfalls", "bereits", "etwa", "rund", "ca",
+})  # fmt: skip
+_COPULAS = frozenset({
+    "is", "was", "are", "were", "be", "been", "being", "became", "become", "becomes", "called", "named",
+    "known", "as", "termed", "ist", "war", "sind", "waren", "sei", "wäre", "wird", "wurde", "heißt", "hieß",
+    "genannt", "bezeichnet", "als",
+})  # fmt: skip
+_CAUSES = frozenset({
+    "because", "due", "since", "as", "so", "to", "for", "owing", "weil", "da", "denn", "um", "wegen",
+    "aufgrund", "damit", "durch", "dass",
+})  # fmt: skip
+_BY = frozenset({"by", "von", "durch"})
+_OF = frozenset({"of", "des", "der"})
+_SUCH = frozenset({
+    "as", "including", "include", "includes", "included", "like", "namely", "e.g", "wie", "darunter",
+    "einschließlich", "etwa", "beispielsweise", "z.b",
+})  # fmt: skip
+_CALLED = frozenset({
+    "called", "named", "known", "termed", "dubbed", "titled", "entitled", "genannt", "bezeichnet", "heißt",
+    "hieß", "namens", "benannt", "betitelt",
+})  # fmt: skip
+_NUMBER_WORD_SET = frozenset(_NUMBER_WORDS.split("|"))
+
+SPAN_FEATURES = (
+    "len1", "len2", "len3", "len4_5", "len6_8", "len9",  # words in the phrase
+    "len_typed",  # log(words) for a typed question
+    "q_share", "q_any",  # the question's words inside the phrase (share of its content words; any)
+    "stop_share", "left_stop", "left_article", "right_stop", "next_stop",
+    "cap_share", "name_share", "name_typed", "cuts_name",  # capitalised words; "Mr [Lee Jae] Myung"
+    "num_typed",  # holds a number, for a number or date question
+    "type_exact", "type_pick", "type_cover", "type_part",  # against typed_spans / pick_short_answer
+    "dist", "no_match", "adj_left", "after_all", "before_all", "right_q", "subj_right",
+    "win_left8", "win_right8", "side_agree", "side_wrong",  # the question's words around the phrase
+    "head_last", "head_next", "head_prev",  # "What band ...?": "band" ends, follows or precedes it
+    "left_punct", "right_punct", "left_prep", "after_copula",
+    "commas", "pos", "verbish",
+    "why_cause", "second",
+    "after_by", "after_of", "after_such", "after_called", "who_by",
+)  # fmt: skip
+# Weights of the span score: a softmax over each question's candidates (target: the candidates with the
+# best token F1 against the gold answer, L2 1.0), fitted in 2-fold cross-validation by article on XQuAD
+# en->en, de->de and de->en pooled (1,190 questions each; the sentences the pipeline answered with, 200-token
+# chunks, 2026-11-25). Short-answer token F1 (EM) over all questions, abstentions and wrong sentences
+# counting 0, on the held-out fold (en->en / de->de / de->en), MIN_PROB 0.05:
+#   before: typed rule (pick_short_answer), else the sentence 0.323 (0.186) / 0.247 (0.133) / 0.145 (0.092)
+#   best-scoring candidate                                    0.401 (0.303) / 0.293 (0.192) / 0.147 (0.118)
+#   expected-F1 choice among the 40 best (choose_span)        0.410 (0.282) / 0.304 (0.167) / 0.157 (0.108)
+#     typed questions 0.515 / 0.339 / 0.188 (before 0.472 / 0.286 / 0.175);
+#     untyped 0.303 / 0.235 / 0.098 (before: the sentence, 0.171 / 0.170 / 0.084)
+#   in-sample                                                 0.423 (0.297) / 0.310 (0.180) / 0.160 (0.115)
+#   ceiling: the best candidate of the sentences              0.815 / 0.770 / 0.379
+# MIN_PROB 0 adds 0.003 F1 but highlights low-confidence guesses; 0.1 costs 0.012 (en).
+# Tried and left out (held-out F1 en within 0.01): separate weights for number/date, name and other
+# questions (0.412, three times the weights), idf-weighted question words, soft targets (F1 as the
+# target's weight), a softmax temperature in choose_span, HanTa part-of-speech features (noun-phrase
+# edges, verbs: +0.01 for a new LGPL dependency and ~5 ms a sentence), subject/object interactions, a
+# rule preferring the typed phrase across languages.
+SPAN_WEIGHTS: dict[str, float] = {
+    "len1": -0.15, "len2": 0.55, "len3": 0.46, "len4_5": 0.03, "len6_8": -0.82,
+    "len9": -0.09, "len_typed": -0.13, "q_share": -0.52, "q_any": -1.50, "stop_share": -2.32,
+    "left_stop": -0.43, "left_article": 0.31, "right_stop": -1.70, "next_stop": 0.24, "cap_share": 0.32,
+    "name_share": 0.63, "name_typed": -0.51, "cuts_name": -0.98, "num_typed": 2.48, "type_exact": 2.42,
+    "type_pick": 0.74, "type_cover": 0.58, "type_part": 1.38, "dist": -0.68, "no_match": -0.77,
+    "adj_left": 0.11, "after_all": 0.09, "before_all": 0.12, "right_q": 0.19, "subj_right": -0.10,
+    "win_left8": 1.07, "win_right8": 0.85, "side_agree": 0.84, "side_wrong": 0.23, "head_last": 1.38,
+    "head_next": 1.55, "head_prev": 1.23, "left_punct": 0.49, "right_punct": 1.10, "left_prep": 0.39,
+    "after_copula": 0.17, "commas": -1.68, "pos": 0.28, "verbish": -1.38, "why_cause": 1.84,
+    "second": -1.30, "after_by": 0.55, "after_of": 0.21, "after_such": 1.18, "after_called": 2.19,
+    "who_by": 1.10,
+}  # fmt: skip
+MIN_PROB = 0.05  # untyped questions: no short answer below this softmax probability of the best candidate
+
+
+@dataclass(frozen=True)
+class _Token:
+    start: int
+    end: int
+    word: str  # case-folded
+    kind: str  # "w" word, "n" number, "p" punctuation (and a possessive 's)
+
+
+def _tokens(text: str) -> list[_Token]:
+    out = []
+    for m in _TOKEN_RE.finditer(text):
+        t = m.group()
+        if t[0].isdigit() or t[1:2].isdigit():
+            kind = "n"
+        elif t[0].isalnum() or t[0] == "_":
+            kind = "w"
+        else:
+            kind = "p"
+        out.append(_Token(m.start(), m.end(), t.casefold(), kind))
+    return out
+
+
+@dataclass(frozen=True)
+class _Question:
+    """What the features need to know about a question, read in the answer's language."""
+
+    qtype: str
+    why: bool  # asks for a cause
+    stems: frozenset[str]  # stems of its content words (and the context's)
+    prefixes: frozenset[str]  # the first 6 letters of its content words
+    heads: frozenset[str]  # stems of the words right after "what/which/how many": "What band ..." -> band
+    subject: bool  # the question word is the subject ("Who invited Lee?"), not "Who did Lee invite?"
+    before_wh: frozenset[str]  # stems of the words before the question word ("Hobson argued ... what?")
+    after_wh: frozenset[str]  # stems of the words after it, when some came before it
+
+
+def _read_question(question: str, language: str, qtype: str, context: str | None) -> _Question:
+    stems: set[str] = set()
+    prefixes: set[str] = set()
+    for text in (question, context or ""):
+        for t in tokens_of(text, language, korean=False):
+            stems.add(t.term)
+            if len(t.word) >= 6:
+                prefixes.add(t.word[:6])
+    q = question.casefold()
+    heads: set[str] = set()
+    subject = True
+    before: set[str] = set()
+    after: set[str] = set()
+    m = _WH_RES[0].search(q) or _WH_RES[1].search(q)
+    if m:
+        rest = q[m.end() :].split()
+        if rest and rest[0] in _AUX:
+            subject = False
+        pos = m.end()
+        for t in tokens_of(q[m.end() :], language, korean=False)[:2]:
+            if q[pos : m.end() + t.start].strip():
+                break  # a stop word in between: not part of the question word's noun phrase
+            heads.add(t.term)
+            pos = m.end() + t.end
+            if len(rest) > 1 and rest[1] in _AUX:
+                subject = False
+        if m.start() > 0:
+            for t in tokens_of(q, language, korean=False):
+                (before if t.end <= m.start() else after).add(t.term)
+            after = after - before if before else set()
+    return _Question(
+        qtype=qtype,
+        why=qtype == OTHER and bool(_WHY_RE.search(q)),
+        stems=frozenset(stems),
+        prefixes=frozenset(prefixes),
+        heads=frozenset(heads),
+        subject=subject,
+        before_wh=frozenset(before),
+        after_wh=frozenset(after),
+    )
+
+
+def span_candidates(
+    question: str,
+    sentences: Sequence[str],
+    language: str = "en",
+    qtype: str | None = None,
+    *,
+    is_common: Callable[[str], bool] | None = None,
+    context: str | None = None,
+) -> tuple[list[tuple[int, Phrase]], np.ndarray, np.ndarray]:
+    """Every candidate phrase of the answer sentences as (sentence index, phrase), its feature rows
+    (columns in :data:`SPAN_FEATURES` order) and its word positions (rows of sentence index, first
+    word, last word). ``sentences[0]`` is the best-scoring sentence. Text without spaces between
+    words (Korean) has no candidates.
+
+    >>> cands, feats, _ = span_candidates("Who invited Lee?", ["Meloni invited Lee."])
+    >>> [p.text for _, p in cands], feats.shape
+    (['Meloni', 'Meloni invited', 'Meloni invited Lee'], (3, 51))
+    """
+    qtype = qtype or question_type(question)
+    q = _read_question(question, language, qtype, context)
+    common = is_common or (lambda w: w.casefold() in _STOP_CAPITALS)
+    stop = stopwords(language) | _EXTRA_STOP
+    out: list[tuple[int, Phrase]] = []
+    feats: list[np.ndarray] = [np.zeros((0, len(SPAN_FEATURES)))]
+    bounds: list[np.ndarray] = [np.zeros((0, 3), dtype=np.int64)]
+    for k, text in enumerate(sentences):
+        if not text or _NO_SPACES.search(text):
+            continue
+        phrases, f, b = _sentence_candidates(text, language, question, q, stop, common, second=k > 0)
+        out.extend((k, p) for p in phrases)
+        feats.append(f)
+        bounds.append(np.column_stack([np.full(len(b), k, dtype=np.int64), b]))
+    return out, np.vstack(feats), np.vstack(bounds)
+
+
+def _sentence_candidates(
+    text: str,
+    language: str,
+    question: str,
+    q: _Question,
+    stop: frozenset[str],
+    common: Callable[[str], bool],
+    *,
+    second: bool,
+) -> tuple[list[Phrase], np.ndarray, np.ndarray]:
+    """The candidates of one sentence: phrases, feature rows, (first word, last word) rows."""
+    toks = _tokens(text)
+    n_tok = len(toks)
+    empty = ([], np.zeros((0, len(SPAN_FEATURES))), np.zeros((0, 2), dtype=np.int64))
+    isw = np.array([t.kind != "p" for t in toks], dtype=bool)
+    if not isw.any():
+        return empty
+    terms = {t.start: t.term for t in tokens_of(text, language, korean=False)}
+    words = [t.word for t in toks]
+    is_stop = np.array([t.kind == "w" and t.word in stop for t in toks])
+    is_num = np.array([t.kind == "n" or t.word in _NUMBER_WORD_SET for t in toks])
+    upper = np.array([t.kind == "w" and text[t.start].isupper() for t in toks])
+    cap = upper.copy()
+    cap[int(np.argmax(isw))] = False  # the sentence's first word
+    name = np.array([bool(u) and not common(text[t.start : t.end]) for u, t in zip(upper, toks, strict=True)])
+    in_q = np.zeros(n_tok, dtype=bool)
+    head = np.zeros(n_tok, dtype=bool)
+    side = np.zeros(n_tok)  # -1: the question has this word before its question word, +1: after it
+    for i, t in enumerate(toks):
+        if t.kind == "p" or is_stop[i]:
+            continue
+        term = terms.get(t.start, t.word)
+        in_q[i] = term in q.stems or t.word in q.stems or (len(t.word) >= 6 and t.word[:6] in q.prefixes)
+        head[i] = term in q.heads
+        if in_q[i]:
+            side[i] = -1.0 if term in q.before_wh else 1.0 if term in q.after_wh else 0.0
+
+    # candidates: (first token, last token), both words, no break between, at most MAX_SPAN_WORDS words
+    first_l: list[int] = []
+    last_l: list[int] = []
+    for i in np.flatnonzero(isw):
+        n = 0
+        for j in range(i, n_tok):
+            if not isw[j]:
+                if words[j] in _BREAKS:
+                    break
+                continue
+            n += 1
+            if n > MAX_SPAN_WORDS:
+                break
+            first_l.append(int(i))
+            last_l.append(j)
+    lo = np.array(first_l)  # first and last token of every candidate
+    hi = np.array(last_l)
+
+    def count(a: np.ndarray) -> np.ndarray:
+        c = np.concatenate([[0.0], np.cumsum(a, dtype=np.float64)])
+        return c[hi + 1] - c[lo]
+
+    n_stop, n_q = count(is_stop), count(in_q)
+    content = count(isw) - n_stop
+    keep = (content > 0) & (n_q < content)  # not only stop words, not only the question's own words
+    if not keep.any():
+        return empty
+    lo, hi = lo[keep], hi[keep]
+    n = count(isw)
+    n_stop, n_q, content = n_stop[keep], n_q[keep], content[keep]
+
+    matched = np.flatnonzero(in_q)
+    if len(matched):
+        idx = np.arange(n_tok)
+        last_before = np.searchsorted(matched, idx, side="left") - 1
+        dist_left = np.where(last_before >= 0, idx - matched[np.maximum(last_before, 0)], 10_000)[lo]
+        first_after = np.searchsorted(matched, idx, side="right")
+        dist_right = np.where(
+            first_after < len(matched), matched[np.minimum(first_after, len(matched) - 1)] - idx, 10_000
+        )[hi]
+        dist = np.where(n_q > 0, 0, np.minimum(dist_left, dist_right))
+        right_q = 1.0 - np.searchsorted(matched, hi, side="right") / len(matched)
+        after_all, before_all = lo > matched[-1], hi < matched[0]
+        cq = np.concatenate([[0.0], np.cumsum(in_q, dtype=np.float64)])
+        win_left = (cq[lo] - cq[np.maximum(0, lo - 8)]) / len(matched)
+        win_right = (cq[np.minimum(n_tok, hi + 9)] - cq[hi + 1]) / len(matched)
+    else:
+        dist_left = dist = right_q = win_left = win_right = np.zeros(len(lo))
+        after_all = before_all = np.zeros(len(lo), dtype=bool)
+
+    has_prev, has_next = lo > 0, hi + 1 < n_tok
+    prev, nxt = np.maximum(lo - 1, 0), np.minimum(hi + 1, n_tok - 1)
+    art = np.array([w in _ARTICLES for w in words])
+    before = np.where(has_prev & art[prev] & (lo >= 2), lo - 2, lo - 1)  # the word before, past an article
+
+    def prev_in(vocabulary: frozenset[str]) -> np.ndarray:
+        return has_prev & np.array([w in vocabulary for w in words])[prev]
+
+    typed_q = q.qtype in TYPED
+    starts = np.array([t.start for t in toks])[lo]
+    ends = np.array([t.end for t in toks])[hi]
+    type_exact = np.zeros(len(lo), dtype=bool)
+    type_cover = np.zeros(len(lo), dtype=bool)
+    type_part = np.zeros(len(lo), dtype=bool)
+    is_pick = np.zeros(len(lo), dtype=bool)
+    if typed_q:
+        for p in typed_spans(text, q.qtype, language):
+            same = (starts == p.start) & (ends == p.end)
+            type_exact |= same
+            type_cover |= (starts <= p.start) & (ends >= p.end) & ~same
+            type_part |= (starts >= p.start) & (ends <= p.end) & ~same
+        char_matched = [(toks[i].start, toks[i].end) for i in matched]
+        pick = pick_short_answer(text, q.qtype, question, char_matched, language, common)
+        if pick is not None:
+            is_pick = (starts == pick.start) & (ends == pick.end)
+    name_share = count(name) / n
+    verbish = np.array([t.kind == "w" and len(t.word) > 4 and t.word.endswith(("ed", "ing")) for t in toks])
+    cols = {
+        "len1": n == 1, "len2": n == 2, "len3": n == 3, "len4_5": (n >= 4) & (n <= 5),
+        "len6_8": (n >= 6) & (n <= 8), "len9": n >= 9, "len_typed": np.log(n) * typed_q,
+        "q_share": n_q / content, "q_any": n_q > 0,
+        "stop_share": n_stop / n, "left_stop": is_stop[lo] & ~art[lo], "left_article": art[lo],
+        "right_stop": is_stop[hi], "next_stop": has_next & is_stop[nxt],
+        "cap_share": count(cap) / n, "name_share": name_share,
+        "name_typed": name_share * (q.qtype in (PERSON, PLACE, ENTITY)),
+        "cuts_name": has_prev & upper[prev] & ~is_stop[prev] & upper[lo] | has_next & upper[nxt] & upper[hi],
+        "num_typed": (count(is_num) > 0) & (q.qtype in (NUMBER, DATE)),
+        "type_exact": type_exact, "type_pick": is_pick, "type_cover": type_cover, "type_part": type_part,
+        "dist": np.log1p(dist), "no_match": np.full(len(lo), not len(matched)),
+        "adj_left": (dist_left >= 1) & (dist_left <= 2), "after_all": after_all, "before_all": before_all,
+        "right_q": right_q, "subj_right": right_q * q.subject,
+        "win_left8": win_left, "win_right8": win_right, **_sides(side, lo, hi),
+        "head_last": head[hi], "head_next": has_next & head[nxt], "head_prev": (before >= 0) & head[before],
+        "left_punct": ~has_prev | ~isw[prev], "right_punct": ~has_next | ~isw[nxt],
+        "left_prep": has_prev & is_stop[prev],
+        "after_copula": (before >= 0) & np.array([w in _COPULAS for w in words])[before],
+        "commas": np.minimum(2.0, count(np.array([w == "," for w in words]))) / 2, "pos": lo / n_tok,
+        "verbish": count(verbish) / n,
+        "why_cause": q.why & np.array([w in _CAUSES for w in words])[lo],
+        "second": np.full(len(lo), second),
+        "after_by": prev_in(_BY), "after_of": prev_in(_OF), "after_such": prev_in(_SUCH),
+        "after_called": prev_in(_CALLED), "who_by": prev_in(_BY) & (q.qtype == PERSON),
+    }  # fmt: skip
+    feats = np.column_stack([np.asarray(cols[f], dtype=np.float64) for f in SPAN_FEATURES])
+    phrases = [Phrase(int(s), int(e), text[s:e], "span") for s, e in zip(starts, ends, strict=True)]
+    word_index = np.cumsum(isw) - 1
+    return phrases, feats, np.column_stack([word_index[lo], word_index[hi]]).astype(np.int64)
+
+
+def _sides(side: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, np.ndarray]:
+    """For a question with words before its question word ("Hobson argued that imperialism was an
+    international what?"): the share of its words found in the sentence that lie on the side of the
+    candidate where the question has them, and on the other side."""
+    where = np.flatnonzero(side)
+    if not len(where):
+        return {"side_agree": np.zeros(len(lo)), "side_wrong": np.zeros(len(lo))}
+    pos, s = where[None, :], side[where][None, :]
+    agree = (s < 0) & (pos < lo[:, None]) | (s > 0) & (pos > hi[:, None])
+    wrong = (s < 0) & (pos > hi[:, None]) | (s > 0) & (pos < lo[:, None])
+    return {"side_agree": agree.mean(axis=1), "side_wrong": wrong.mean(axis=1)}
+
+
+def choose_span(scores: np.ndarray, bounds: np.ndarray, k: int = MBR_CANDIDATES) -> tuple[int, float]:
+    """(index of the chosen candidate, softmax probability of the best-scoring one).
+
+    The chosen candidate maximises the expected token F1 against the ``k`` best candidates weighted
+    by their softmax probabilities (minimum Bayes risk): among near-ties it prefers the phrase that
+    overlaps the other likely phrases, which is what F1 rewards.
+    """
+    p = np.exp(scores - scores.max())
+    p /= p.sum()
+    top = np.argsort(-p)[:k]
+    b, w = bounds[top], p[top]
+    length = b[:, 2] - b[:, 1] + 1
+    overlap = np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 1], b[None, :, 1]) + 1
+    overlap = np.maximum(overlap, 0) * (b[:, None, 0] == b[None, :, 0])
+    f1 = 2 * overlap / (length[:, None] + length[None, :])
+    return int(top[int(np.argmax(f1 @ w))]), float(p.max())
+
+
+def best_span(
+    question: str,
+    sentences: Sequence[str],
+    language: str = "en",
+    qtype: str | None = None,
+    *,
+    is_common: Callable[[str], bool] | None = None,
+    context: str | None = None,
+    weights: dict[str, float] | None = None,
+    min_prob: float = MIN_PROB,
+) -> tuple[int, Phrase] | None:
+    """The short answer in the answer sentences (best-scoring sentence first): (index of the sentence,
+    phrase with offsets in that sentence), or None when no candidate is good enough.
+
+    An untyped question, or a typed one whose sentences hold no phrase of the expected kind, gets no
+    short answer when the best candidate's probability is below ``min_prob``. Text without spaces
+    between words (Korean) gets the typed phrase of :func:`pick_short_answer`, or None.
+
+    >>> best_span("Who invited Lee?", ["During the talks, Meloni invited Lee."])
+    (0, Phrase(start=18, end=24, text='Meloni', kind='span'))
+    """
+    qtype = qtype or question_type(question)
+    cands, feats, bounds = span_candidates(
+        question, sentences, language, qtype, is_common=is_common, context=context
+    )
+    if not cands:
+        return _typed_phrase(question, sentences, language, qtype, is_common, context)
+    w = weights or SPAN_WEIGHTS
+    scores = feats @ np.array([w.get(f, 0.0) for f in SPAN_FEATURES])
+    chosen, prob = choose_span(scores, bounds)
+    typed_found = qtype in TYPED and bool(feats[:, SPAN_FEATURES.index("type_exact")].any())
+    if not typed_found and prob < min_prob:
+        return None
+    return cands[chosen]
+
+
+def _typed_phrase(
+    question: str,
+    sentences: Sequence[str],
+    language: str,
+    qtype: str,
+    is_common: Callable[[str], bool] | None,
+    context: str | None,
+) -> tuple[int, Phrase] | None:
+    """The typed phrase of the first sentence that has one (the rule used before spans were scored)."""
+    if qtype not in TYPED:
+        return None
+    q_terms = {t.term for t in tokens_of(" ".join([question, context or ""]), language)}
+    for k, text in enumerate(sentences):
+        matched = [(t.start, t.end) for t in tokens_of(text, language) if t.term in q_terms]
+        phrase = pick_short_answer(text, qtype, question, matched, language, is_common)
+        if phrase is not None:
+            return k, phrase
+    return None

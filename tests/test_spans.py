@@ -1,0 +1,317 @@
+"""Tests for rag.spans: question types, typed phrases, and the short answer of any question."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.spans import (
+    DATE,
+    ENTITY,
+    MAX_SPAN_WORDS,
+    NUMBER,
+    OTHER,
+    PERSON,
+    PLACE,
+    SPAN_FEATURES,
+    SPAN_WEIGHTS,
+    best_span,
+    choose_span,
+    pick_short_answer,
+    question_type,
+    span_candidates,
+    span_in_article,
+    typed_spans,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many memoranda were signed?", NUMBER),
+        ("How much did trade grow?", NUMBER),
+        ("How old was Manning when he played?", NUMBER),  # the first question word decides
+        ("What is the population of Milan?", NUMBER),
+        ("When did Meloni arrive?", DATE),
+        ("In which year will they mark 140 years?", DATE),
+        ("Who visited Seoul?", PERSON),
+        ("Whose offer did Meloni pass on?", PERSON),
+        ("Where did they meet in June?", PLACE),
+        ("Which country was the first stop?", PLACE),  # "which" + a place noun
+        ("Which Italian president held a summit?", PERSON),
+        ("Which business forum will they activate?", ENTITY),
+        ("Why did Lee thank Italy?", OTHER),
+        ("Wie viele Absichtserklärungen wurden unterzeichnet?", NUMBER),
+        ("Wie viel kostet ein Ticket?", NUMBER),
+        ("Wann trafen sich Lee und Meloni?", DATE),
+        ("Wer ist der Außenminister?", PERSON),
+        ("Wo fand das Treffen statt?", PLACE),
+        ("Welches Land war die erste Station?", PLACE),
+        ("Welche Rolle spielte Italien?", ENTITY),
+        ("멜로니 총리의 딸은 누구인가요?", PERSON),
+        ("정상회담은 언제 열렸나요?", DATE),
+        ("회담은 어디에서 열렸나요?", PLACE),
+        ("양해각서는 몇 건 체결되었나요?", NUMBER),
+        ("교역 규모는 얼마였나요?", NUMBER),
+        ("어느 나라에서 왔나요?", PLACE),
+        ("무슨 산업이 논의되었나요?", ENTITY),
+    ],
+)
+def test_question_type_in_three_languages(question, expected):
+    assert question_type(question) == expected
+
+
+def test_numbers_keep_currency_multiplier_and_percent():
+    text = "Trade rose from $8.08 billion to $12.6 billion, up 56%, with 1,200 firms and three MOUs."
+    assert [p.text for p in typed_spans(text, NUMBER)] == [
+        "$8.08 billion",
+        "$12.6 billion",
+        "56%",
+        "1,200",
+        "three",
+    ]
+
+
+def test_dates_in_english_german_and_korean():
+    spans = [
+        p.text
+        for p in typed_spans("On January 19, 2026 (Monday), am 19. Januar 2026, 2024년 1월 19일.", DATE)
+    ]
+    assert spans == ["January 19, 2026", "Monday", "19. Januar 2026", "2024년 1월 19일"]
+
+
+def test_names_are_runs_of_capitalised_words_with_connectors():
+    text = "An agreement between Korea Heritage Service and the Italian Ministry of Culture was signed."
+    names = [p.text for p in typed_spans(text, PERSON)]
+    assert "Korea Heritage Service" in names and "Italian Ministry of Culture" in names
+
+
+def test_short_answer_leaves_out_the_question_words():
+    text = "Italian President Sergio Mattarella was on a state visit to South Korea."
+    phrase = pick_short_answer(text, ENTITY, "Which Italian president made a state visit?", [(18, 27)])
+    assert phrase is not None and phrase.text == "Sergio Mattarella"
+
+
+def test_short_answer_is_the_number_nearest_the_question_words():
+    text = "In 2012 trade was $8.08 billion; it climbed to $12.6 billion in 2024."
+    start = text.index("2024")
+    phrase = pick_short_answer(text, NUMBER, "How large was the trade volume in 2024?", [(start, start + 4)])
+    assert phrase is not None and phrase.text == "$12.6 billion"
+
+
+def test_short_answer_for_percent_questions_prefers_percentages():
+    text = "Of its 711,988 inhabitants, 56.2% were Catholic."
+    phrase = pick_short_answer(
+        text, NUMBER, "What percentage was Catholic?", [(text.index("Catholic"), len(text) - 1)]
+    )
+    assert phrase is not None and phrase.text == "56.2%"
+
+
+def test_no_short_answer_for_untyped_questions():
+    assert (
+        pick_short_answer("Lee thanked Italy for its support.", OTHER, "Why did Lee thank Italy?", []) is None
+    )
+
+
+def test_short_answer_skips_a_sentence_initial_ordinary_word():
+    text = "During the talks, Meloni invited Lee."
+    phrase = pick_short_answer(text, PERSON, "Who invited Lee?", [(text.index("Lee"), len(text) - 1)])
+    assert phrase is not None and phrase.text == "Meloni"
+
+
+# --- the short answer of any question ------------------------------------------------------------------
+
+# (language, question, sentence, short answer)
+CASES = [
+    (
+        "en",
+        "Who invited Lee to Rome?",
+        "During the talks, Prime Minister Giorgia Meloni invited Lee to Rome.",
+        "Prime Minister Giorgia Meloni",
+    ),
+    (
+        "en",
+        "When did Meloni arrive in Seoul?",
+        "Meloni arrived in Seoul on January 19, 2026, for a three-day visit.",
+        "January 19, 2026",
+    ),
+    (
+        "en",
+        "Where did the two leaders meet?",
+        "The two leaders met at the presidential office in Yongsan on Monday.",
+        "Yongsan",
+    ),
+    (
+        "en",
+        "How many memoranda were signed?",
+        "The two sides signed three memoranda of understanding on trade.",
+        "three",
+    ),
+    (
+        "en",
+        "Which company built the new plant?",
+        "The new plant was built by Hyundai Motor near the port of Ulsan.",
+        "Hyundai Motor",
+    ),
+    (
+        "en",
+        "What did the ministers discuss?",
+        "The ministers discussed supply chains for critical minerals.",
+        "supply chains for critical minerals",
+    ),
+    (
+        "en",
+        "What is the capital of the region?",
+        "The capital of the region is Milan, a city of 1.4 million people.",
+        "Milan",
+    ),
+    (
+        "de",
+        "Wer hat Lee nach Rom eingeladen?",
+        "Bei den Gesprächen hat Ministerpräsidentin Giorgia Meloni Lee nach Rom eingeladen.",
+        "Ministerpräsidentin Giorgia Meloni",
+    ),
+    (
+        "de",
+        "Wann kam Meloni in Seoul an?",
+        "Meloni kam am 19. Januar 2026 zu einem dreitägigen Besuch in Seoul an.",
+        "19. Januar 2026",
+    ),
+    (
+        "de",
+        "Wo trafen sich die beiden Politiker?",
+        "Die beiden Politiker trafen sich im Präsidialamt in Yongsan.",
+        "Yongsan",
+    ),
+    (
+        "de",
+        "Wie viele Absichtserklärungen wurden unterzeichnet?",
+        "Insgesamt wurden drei Absichtserklärungen zu Handel und Kultur unterzeichnet.",
+        "drei",
+    ),
+    (
+        "de",
+        "Welches Unternehmen baute das neue Werk?",
+        "Das neue Werk wurde von Hyundai Motor in der Nähe von Ulsan gebaut.",
+        "Hyundai Motor",
+    ),
+    (
+        "de",
+        "Was besprachen die Minister?",
+        "Die Minister besprachen Lieferketten für kritische Rohstoffe.",
+        "Lieferketten für kritische Rohstoffe",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "question", "sentence", "expected"), CASES)
+def test_short_answer_for_every_question_type_in_english_and_german(language, question, sentence, expected):
+    found = best_span(question, [sentence], language)
+    assert found is not None
+    k, phrase = found
+    assert k == 0 and phrase.text == expected
+    assert sentence[phrase.start : phrase.end] == phrase.text
+
+
+def test_a_why_question_gets_the_reason():
+    sentence = "Lee thanked Italy because it had supported the bid for the 2030 Expo."
+    found = best_span("Why did Lee thank Italy?", [sentence], "en")
+    assert found is not None and "supported the bid" in found[1].text
+
+
+def test_korean_gets_the_typed_phrase_only():
+    sentence = "양국은 무역과 문화 분야에서 양해각서 3건을 체결했다."
+    found = best_span("양해각서는 몇 건 체결되었나요?", [sentence], "ko")
+    assert found is not None and found[1].text == "3건"
+    assert best_span("양국은 무엇을 논의했나요?", [sentence], "ko") is None  # untyped: no span in Korean
+    assert span_candidates("무엇?", [sentence], "ko")[0] == []
+
+
+def test_the_span_can_come_from_the_second_sentence():
+    sentences = ["The summit was held in Seoul.", "It was attended by 1,200 delegates from 40 countries."]
+    found = best_span("How many delegates attended?", sentences, "en")
+    assert found is not None and found[0] == 1 and found[1].text == "1,200"
+
+
+ODD_SENTENCES = [
+    "Italy's K-pop fans (about 4,000) met O'Brien — in Milan; \"twice\", said Dr. Lee.",
+    "Über 56,2 % der Bürger in Köln stimmten am 3. März 2024 zu.",
+    "  Leading and trailing spaces, tabs\tand\nnew lines.  ",
+    "Emoji 🎉 and accents: café, naïve, Øresund, ß.",
+    "A" * 300,
+    "word " * 200,
+]
+
+
+@pytest.mark.parametrize("sentence", ODD_SENTENCES)
+def test_candidate_offsets_are_exact_and_short(sentence):
+    cands, feats, bounds = span_candidates("What happened in Milan?", [sentence], "en")
+    assert feats.shape == (len(cands), len(SPAN_FEATURES)) and bounds.shape == (len(cands), 3)
+    for k, phrase in cands:
+        assert k == 0 and sentence[phrase.start : phrase.end] == phrase.text
+        assert phrase.text == phrase.text.strip() and phrase.text[:1].isalnum() or phrase.text[:1] in "$€£¥₩"
+        assert sum(1 for w in phrase.text.split() if any(c.isalnum() for c in w)) <= MAX_SPAN_WORDS
+
+
+def test_spans_in_article_offsets():
+    text = "Headline. Meloni arrived in Seoul on Monday."
+    start = text.index("Meloni")
+    found = best_span("When did Meloni arrive?", [text[start:]], "en")
+    assert found is not None
+    span = span_in_article(start, found[1])
+    assert text[span.start : span.end] == span.text == "Monday"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("Who invited Lee to Rome?", "Meloni invited Lee to Rome."),
+        ("What did Meloni say about the visit to Seoul?", "Meloni said the visit to Seoul was historic."),
+        ("Wer hat Lee nach Rom eingeladen?", "Meloni hat Lee nach Rom eingeladen."),
+    ],
+)
+def test_the_question_own_words_are_not_returned(question, sentence):
+    q_words = {w.strip("?").casefold() for w in question.split()}
+    language = "en" if question.startswith(("Who", "What")) else "de"
+    cands, _, _ = span_candidates(question, [sentence], language)
+    for _, phrase in cands:  # every candidate brings at least one word the question lacks
+        assert {w.strip(".,").casefold() for w in phrase.text.split()} - q_words
+    found = best_span(question, [sentence], language)
+    assert found is not None and found[1].text.casefold() not in question.casefold()
+
+
+def test_a_sentence_of_only_question_words_has_no_candidates():
+    assert span_candidates("Did Meloni invite Lee?", ["Meloni invited Lee."], "en")[0] == []
+    assert best_span("Why did Meloni invite Lee?", ["Meloni invited Lee."], "en") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentences"),
+    [("", []), ("Who?", []), ("Who?", [""]), ("", ["Meloni met Lee."]), ("???", ["!!! ... ???"]),
+     ("Who?", ["   "]), ("Wann?", ["-- , ;"])],
+)  # fmt: skip
+def test_empty_or_odd_input_is_safe(question, sentences):
+    found = best_span(question, sentences, "en")
+    assert found is None or sentences[found[0]][found[1].start : found[1].end] == found[1].text
+
+
+def test_untyped_questions_get_no_span_when_no_candidate_stands_out():
+    sentence = (
+        "The ministers discussed supply chains for critical minerals and the energy transition in Europe."
+    )
+    flat = dict.fromkeys(SPAN_FEATURES, 0.0)  # every candidate equally likely
+    assert best_span("What did the ministers discuss?", [sentence], "en", weights=flat) is None
+    # a typed question whose sentence holds a phrase of its kind always gets one
+    assert best_span("When did they meet?", ["They met in 2024 in Rome."], "en", weights=flat) is not None
+
+
+def test_choice_maximises_expected_f1_over_overlapping_candidates():
+    # three candidates: words 0-0, 0-2 and 3-3 of one sentence; the two overlapping ones share the mass
+    scores = [1.0, 0.9, 1.05]
+    bounds = [[0, 0, 0], [0, 0, 2], [0, 3, 3]]
+    chosen, prob = choose_span(np.array(scores), np.array(bounds))
+    assert chosen in (0, 1) and 0.3 < prob < 0.4
+
+
+def test_the_weights_cover_the_features():
+    assert set(SPAN_WEIGHTS) == set(SPAN_FEATURES)
