@@ -191,11 +191,7 @@ def sentence_candidates(
         qw, total = q_weights[language]
         terms = retriever.sentence_terms[sid]
         own = sum(v for t, v in qw.items() if t in terms)
-        neighbours: set[str] = set()
-        ids = index.sentence_ids(sentence.article_id)
-        for nid in (sid - 1, sid + 1):
-            if nid in ids:
-                neighbours |= retriever.sentence_terms[nid]
+        neighbours = neighbour_terms(retriever, sid)
         around = sum(v for t, v in qw.items() if t in neighbours and t not in terms)
         matched = [(t.start, t.end) for t in lex.sentence_tokens[sid] if t.term in qw]
         phrase = pick_short_answer(sentence.text, qtype, question, matched, language, lex.is_common)
@@ -207,13 +203,23 @@ def sentence_candidates(
             "type": 0.0 if qtype not in TYPE_SCORED else (1.0 if phrase is not None else -1.0),
             "passage": float(ranked.fused[cid]) - top_score,
             "top": max(0.0, 1.0 + (float(ranked.fused[cid]) - top_score) / TOP_RAMP),
-            "reliability": reliability,  # not a sentence feature (same for all): used by the confidence
         }
         out.append(Candidate(sid, cid, features, phrase))
     weights = weights or SENTENCE_WEIGHTS
     for c in out:
         c.score = sum(weights[f] * c.features[f] for f in FEATURES)
     out.sort(key=lambda c: -c.score)
+    return out
+
+
+def neighbour_terms(retriever: Retriever, sentence_id: int) -> set[str]:
+    """The lexical terms of the sentences just before and after one, in the same article."""
+    index = retriever.index
+    ids = index.sentence_ids(index.sentences[sentence_id].article_id)
+    out: set[str] = set()
+    for nid in (sentence_id - 1, sentence_id + 1):
+        if nid in ids:
+            out |= retriever.sentence_terms[nid]
     return out
 
 

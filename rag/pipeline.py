@@ -220,11 +220,7 @@ def confidence_features(state: _State, question: str, best: ans.Candidate) -> di
     cross = 0.0 if detect_language(question) == language else 1.0
     weights = retriever.lexical.question_weights(question, language)
     total = sum(weights.values()) or 1.0
-    near = set(retriever.sentence_terms[best.sentence_id])
-    ids = index.sentence_ids(sentence.article_id)
-    for nid in (best.sentence_id - 1, best.sentence_id + 1):
-        if nid in ids:
-            near |= retriever.sentence_terms[nid]
+    near = retriever.sentence_terms[best.sentence_id] | ans.neighbour_terms(retriever, best.sentence_id)
     missing = sum(w for t, w in weights.items() if t not in near) / total
     unseen = sum(w for t, w in weights.items() if t not in retriever.lexical.idf) / total
     dense = best.features["dense"]
@@ -353,7 +349,7 @@ class Pipeline:
                 hits=hits,
             )
         chosen = ans.choose_sentences(candidates, state.index)
-        sentences = tuple(_answer_sentence(state, c, qtype) for c in chosen)
+        sentences = tuple(_answer_sentence(state, c) for c in chosen)
         sentences = _one_short_answer(state, sentences, question, qtype, context)
         return Answer(
             question=question,
@@ -365,7 +361,7 @@ class Pipeline:
         )
 
 
-def _answer_sentence(state: _State, c: ans.Candidate, qtype: str) -> AnswerSentence:
+def _answer_sentence(state: _State, c: ans.Candidate) -> AnswerSentence:
     """A chosen sentence with its citation; the short answer is added by :func:`_one_short_answer`."""
     index = state.index
     sentence = index.sentences[c.sentence_id]
