@@ -41,6 +41,10 @@ from rag.spans import (
         ("Which Italian president held a summit?", PERSON),
         ("Which business forum will they activate?", ENTITY),
         ("Why did Lee thank Italy?", OTHER),
+        ("What sea bordered Genghis Khan's empire when he died?", OTHER),  # "when" opens a clause
+        ("How old was Meloni when she took office?", NUMBER),
+        ("How and when did the plague reach Europe?", DATE),
+        ("Who was president when the ties began?", PERSON),
         ("Wie viele Absichtserklärungen wurden unterzeichnet?", NUMBER),
         ("Wie viel kostet ein Ticket?", NUMBER),
         ("Wann trafen sich Lee und Meloni?", DATE),
