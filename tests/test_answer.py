@@ -9,6 +9,7 @@ from rag.answer import (
     Candidate,
     choose_sentences,
     cite,
+    is_heading,
     question_type,
     sentence_candidates,
 )
@@ -73,3 +74,30 @@ def test_answer_still_offers_the_short_answer_names_other_modules_import():
 
     for name in ("question_type", "typed_spans", "pick_short_answer", "span_in_article", "Phrase", "TYPED"):
         assert getattr(answer, name) is getattr(spans, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("Martin Luther", True),
+        ("Sky (United Kingdom)", True),
+        ("Black Death\n", True),
+        ("Luther left.", False),  # a short sentence still ends like one
+        ("S. Korea, Italy agree to boost future-oriented cooperation", False),  # a news headline
+        ("양국은 협력을 강화했다.", False),
+    ],
+)
+def test_titles_and_headings_are_told_from_sentences(text, heading):
+    assert is_heading(text) is heading
+
+
+def test_a_title_is_never_an_answer_candidate(retriever):
+    index = retriever.index
+    titles = {i for i, s in enumerate(index.sentences) if is_heading(s.text)}
+    assert titles, "the seed articles hold short title lines"
+    question = index.sentences[min(titles)].text  # the title word for word: its best match
+    ranked = retriever.rank(FakeEmbedder().embed_queries([question])[0], question)
+    title_chunks = {c for c in range(len(index.chunks)) if set(retriever.chunk_sentences[c]) & titles}
+    assert ranked.order[0] in title_chunks
+    cands = sentence_candidates(retriever, ranked, question, question_type(question))
+    assert cands and not {c.sentence_id for c in cands} & titles
