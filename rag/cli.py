@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
-from rag.config import Settings
+from rag.config import DEFAULT_MODEL, DEFAULT_THRESHOLD, Settings
 from rag.errors import RagError
 
 LOG = logging.getLogger("rag")
@@ -24,20 +25,32 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--index", dest="index_dir", type=Path, help="index folder (default: ./index, or RAG_INDEX_DIR)"
     )
     p.add_argument(
-        "--model", help="embedding model: multilingual-e5-small (default), all-MiniLM-L6-v2, or a folder"
+        "--model", help=f"embedding model: {DEFAULT_MODEL} (default), all-MiniLM-L6-v2, or a folder"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Defaults shown in help come from Settings() (and rag.pipeline), so they cannot drift.
+    defaults = Settings()
+    threshold_help = (
+        "abstain when the answer's confidence is below this, from 0 to 1 "
+        f"(default {DEFAULT_THRESHOLD:g}, calibrated, or RAG_THRESHOLD; 0 never abstains)"
+    )
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions about a folder of news articles.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", help="bring the index up to date with the articles folder")
     p.add_argument("articles_dir", nargs="?", type=Path, help="articles folder (default: ./articles)")
     p.add_argument("--full", action="store_true", help="rebuild from scratch instead of incrementally")
-    p.add_argument("--chunk-tokens", type=int, help="largest chunk, in tokens (default 200)")
-    p.add_argument("--chunk-overlap", type=int, help="overlap between chunks, in tokens (default 40)")
+    p.add_argument(
+        "--chunk-tokens", type=int, help=f"largest chunk, in tokens (default {defaults.chunk_tokens})"
+    )
+    p.add_argument(
+        "--chunk-overlap",
+        type=int,
+        help=f"overlap between chunks, in tokens (default {defaults.chunk_overlap})",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _common(p)
 
@@ -53,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="only articles from this outlet")
     p.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
     p.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
+    p.add_argument("--threshold", type=float, help=threshold_help)
     _common(p)
 
     p = sub.add_parser("eval", help="run a question set against an index and write reports")
@@ -67,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", type=Path, help="a previous report JSON: print differences, fail on drops")
     p.add_argument("--tolerance", type=float, default=0.01, help="largest allowed drop with --compare")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--threshold", type=float, help=threshold_help)
     _common(p)
     return parser
 
@@ -78,6 +93,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         model=args.model,
         chunk_tokens=getattr(args, "chunk_tokens", None),
         chunk_overlap=getattr(args, "chunk_overlap", None),
+        threshold=getattr(args, "threshold", None),
     )
 
 
@@ -188,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the index in use is unchanged", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `rag ask ... | head`: the reader left; nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return 141
 
 
 if __name__ == "__main__":

@@ -4,13 +4,15 @@
 ``index/`` folder beside it, the multilingual e5-small model and chunks of at
 most 400 tokens with 40 tokens of overlap. 400 cl100k tokens stay inside e5's
 512-token window (the longest XQuAD chunk is 463 model tokens, a German one 363) and
-beat 200 on retrieval (XQuAD recall@1, see ``eval/README.md``).
+beat 200 on retrieval (XQuAD recall@1, see ``eval/README.md``). ``threshold`` None means
+the calibrated :data:`DEFAULT_THRESHOLD`; 0 never abstains.
 ``Settings.from_env()`` applies the ``RAG_*`` environment variables on top; the CLI
 applies its flags on top of that. A bad value raises ``ConfigError`` with a message meant for a person.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +22,9 @@ from rag.errors import ConfigError
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "multilingual-e5-small"
+# Abstention threshold on Answer.confidence; calibrated on eval/questions.jsonl together with the
+# confidence model: see the "Abstention threshold" comment in rag/pipeline.py.
+DEFAULT_THRESHOLD = 0.23
 MINILM_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -29,6 +34,15 @@ def default_cache_dir() -> Path:
         return Path(env).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "rag-news"
+
+
+def _threshold(value: object, what: str, *, shown: object = None) -> float:
+    """``value`` as a float from 0 to 1 inclusive, else ``ConfigError`` naming ``what``."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1  # NaN fails
+    if not ok:
+        got = shown if shown is not None else value
+        raise ConfigError(f"{what} must be a number from 0 to 1 (0 never abstains), got {got!r}")
+    return float(value)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,7 @@ class Settings:
     chunk_overlap: int = 40
     batch_size: int = 32
     encoding: str = "cl100k_base"
+    threshold: float | None = None  # abstain below this confidence; None: the calibrated default
 
     def __post_init__(self) -> None:
         for name in ("articles_dir", "index_dir", "cache_dir"):
@@ -58,11 +73,14 @@ class Settings:
             raise ConfigError(f"batch size must be between 1 and 4096, got {self.batch_size}")
         if self.encoding not in ("cl100k_base", "o200k_base"):
             raise ConfigError(f"token encoding must be cl100k_base or o200k_base, got {self.encoding!r}")
+        if self.threshold is not None:
+            object.__setattr__(self, "threshold", _threshold(self.threshold, "the abstention threshold"))
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then ``RAG_ARTICLES_DIR``, ``RAG_INDEX_DIR``, ``RAG_MODEL``,
-        ``RAG_CHUNK_TOKENS``, ``RAG_CHUNK_OVERLAP``, then ``overrides`` (None values ignored)."""
+        ``RAG_CHUNK_TOKENS``, ``RAG_CHUNK_OVERLAP``, ``RAG_THRESHOLD``, then ``overrides`` (None
+        values ignored)."""
         values: dict[str, object] = {}
         env = {
             "articles_dir": "RAG_ARTICLES_DIR",
@@ -70,6 +88,7 @@ class Settings:
             "model": "RAG_MODEL",
             "chunk_tokens": "RAG_CHUNK_TOKENS",
             "chunk_overlap": "RAG_CHUNK_OVERLAP",
+            "threshold": "RAG_THRESHOLD",
         }
         for name, var in env.items():
             if (raw := os.environ.get(var)) is not None and raw != "":
@@ -78,6 +97,12 @@ class Settings:
                         values[name] = int(raw)
                     except ValueError:
                         raise ConfigError(f"{var} must be a whole number, got {raw!r}") from None
+                elif name == "threshold":
+                    try:
+                        number = float(raw)
+                    except ValueError:
+                        number = math.nan  # reported below, naming the variable
+                    values[name] = _threshold(number, var, shown=raw)
                 else:
                     values[name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})

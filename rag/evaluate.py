@@ -900,7 +900,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """``rag eval``: run a question set, write reports, optionally compare with an earlier report."""
     progress = sys.stderr.isatty()
     settings = Settings.from_env(
-        index_dir=getattr(args, "index_dir", None), model=getattr(args, "model", None)
+        index_dir=getattr(args, "index_dir", None),
+        model=getattr(args, "model", None),
+        threshold=getattr(args, "threshold", None),  # reaches the Pipeline, and the report's "threshold"
     )
     questions_path, dataset_dir, corpus_arg = args.questions, args.dataset, args.corpus
     if questions_path is not None and dataset_dir is not None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from rag.cli import main
+from rag.config import Settings
 
 NEW = "Venice opens lagoon museum\n\nVenice opened a museum about its flood barrier on Tuesday.\n"
 
@@ -86,3 +89,52 @@ def test_ask_without_an_index_says_what_to_run(capsys, tmp_path):
         capsys, "ask", "Who visited Seoul?", "--index", str(tmp_path / "ix"), "--model", "fake"
     )
     assert code == 2 and "rag index" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["ask", "eval"])
+@pytest.mark.parametrize("value", ["1.5", "-0.2", "nan"])
+def test_threshold_out_of_range_is_one_line_error(capsys, tmp_path, command, value):
+    question = ["Who visited Seoul?"] if command == "ask" else []
+    argv = [command, *question, "--threshold", value, "--index", str(tmp_path / "ix"), "--model", "fake"]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    message = f"the abstention threshold must be a number from 0 to 1 (0 never abstains), got {value}"
+    assert err == f"error: {message}\n"
+
+
+def test_bad_rag_threshold_is_one_line_error(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_THRESHOLD", "high")
+    code, _, err = run(
+        capsys, "ask", "Who visited Seoul?", "--index", str(tmp_path / "ix"), "--model", "fake"
+    )
+    assert code == 2 and err.startswith("error: RAG_THRESHOLD must be a number") and "'high'" in err
+    assert "Traceback" not in err
+
+
+def test_ask_threshold_flag_and_env_decide_abstention(capsys, settings, monkeypatch):
+    run(capsys, "index", *index_args(settings))
+    ask = ["ask", "Who visited Seoul?", "--index", str(settings.index_dir), "--model", "fake", "--json"]
+
+    def abstained(*extra: str) -> bool:
+        code, out, _ = run(capsys, *ask, *extra)
+        assert code == 0
+        return json.loads(out)["abstained"]
+
+    assert abstained("--threshold", "1") and not abstained("--threshold", "0")
+    monkeypatch.setenv("RAG_THRESHOLD", "1")
+    assert abstained() and not abstained("--threshold", "0")  # the flag wins over the variable
+
+
+def test_help_shows_the_defaults_in_use(capsys):
+    from rag.pipeline import DEFAULT_THRESHOLD
+
+    def help_of(command: str) -> str:
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        return " ".join(capsys.readouterr().out.split())
+
+    text = help_of("index")
+    assert f"(default {Settings().chunk_tokens})" in text and f"(default {Settings().chunk_overlap})" in text
+    for command in ("ask", "eval"):
+        text = help_of(command)
+        assert f"default {DEFAULT_THRESHOLD:g}" in text and "RAG_THRESHOLD; 0 never abstains" in text

@@ -583,6 +583,27 @@ def test_cmd_eval_runs_a_cross_corpus_dataset_and_fails_on_a_regression(tmp_path
         cmd_eval(_args(questions=tmp_path / "q.jsonl"))
 
 
+def test_rag_eval_threshold_reaches_the_pipeline_and_the_report(tmp_path, tiny, monkeypatch, capsys):
+    from rag.cli import main
+    from rag.pipeline import DEFAULT_THRESHOLD
+
+    en, _ = tiny
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "results"
+    base = ["eval", "--dataset", str(en), "--out", str(out), "--model", "fake"]
+    for extra, expected in (
+        ([], DEFAULT_THRESHOLD),
+        (["--threshold", "0.37"], 0.37),
+        (["--threshold", "0"], 0.0),
+    ):
+        assert main([*base, *extra]) == 0
+        data = json.loads((out / "tiny-en.json").read_text(encoding="utf-8"))
+        assert data["metrics"]["threshold"] == expected and data["settings"]["threshold"] == expected
+        assert f"threshold {expected:.3f}" in (out / "tiny-en.md").read_text(encoding="utf-8")
+    assert not any(r["abstained"] for r in data["records"])  # threshold 0 never abstains
+    capsys.readouterr()
+
+
 # --- the real pipeline -----------------------------------------------------------------------------
 
 # Measured on the seed set (100 questions) with the default model, chunking and threshold on

@@ -6,6 +6,7 @@ use multilingual-e5-small (converted once into the user cache)."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import threading
 
@@ -14,7 +15,7 @@ import pytest
 from rag import store
 from rag.config import PROJECT_DIR, Settings
 from rag.embed import FakeEmbedder
-from rag.errors import QuestionError
+from rag.errors import ConfigError, QuestionError
 from rag.indexer import build_index
 from rag.pipeline import (
     MAX_QUESTION_CHARS,
@@ -85,6 +86,49 @@ def test_threshold_defaults_to_the_calibrated_value(fake_seed_index):
     from rag.pipeline import DEFAULT_THRESHOLD
 
     assert Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder()).threshold == DEFAULT_THRESHOLD
+
+
+def test_threshold_is_read_from_rag_threshold_and_overrides_win(monkeypatch):
+    monkeypatch.setenv("RAG_THRESHOLD", " 0.4 ")
+    assert Settings.from_env().threshold == 0.4
+    assert Settings.from_env(threshold=0.1).threshold == 0.1
+    monkeypatch.setenv("RAG_THRESHOLD", "")
+    assert Settings.from_env().threshold is None
+    monkeypatch.delenv("RAG_THRESHOLD")
+    assert Settings.from_env().threshold is None
+
+
+@pytest.mark.parametrize("raw", ["high", "1.5", "-0.1", "nan", "inf", "0,3"])
+def test_bad_rag_threshold_is_a_config_error_naming_the_variable_and_value(monkeypatch, raw):
+    monkeypatch.setenv("RAG_THRESHOLD", raw)
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env()
+    assert str(err.value) == f"RAG_THRESHOLD must be a number from 0 to 1 (0 never abstains), got {raw!r}"
+
+
+@pytest.mark.parametrize("value", [1.5, -0.01, math.nan, math.inf, True, False, "0.5"])
+def test_threshold_outside_0_to_1_or_not_a_number_is_a_config_error(value):
+    with pytest.raises(ConfigError, match="abstention threshold must be a number from 0 to 1"):
+        Settings(threshold=value)  # type: ignore[arg-type]
+
+
+def test_threshold_bounds_are_accepted_as_floats():
+    assert Settings(threshold=0).threshold == 0.0 and isinstance(Settings(threshold=0).threshold, float)
+    assert Settings(threshold=1).threshold == 1.0
+
+
+def test_pipeline_takes_its_threshold_from_settings_unless_given_one(fake_seed_index):
+    never = Pipeline.from_settings(fake_seed_index.with_(threshold=0.0), embedder=FakeEmbedder())
+    always = Pipeline.from_settings(fake_seed_index.with_(threshold=1.0), embedder=FakeEmbedder())
+    assert (never.threshold, always.threshold) == (0.0, 1.0)
+    for q in QUESTIONS:
+        assert not never.ask(q["question"]).abstained
+        a = always.ask(q["question"])
+        assert a.abstained and a.confidence < 1.0
+    given = Pipeline.from_settings(
+        fake_seed_index.with_(threshold=1.0), embedder=FakeEmbedder(), threshold=0.3
+    )
+    assert given.threshold == 0.3
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t ", "\x00\x01"])
