@@ -172,7 +172,7 @@ def sentence_candidates(
     weights: dict[str, float] | None = None,
 ) -> list[Candidate]:
     """The sentences of the ``n_chunks`` best chunks with their features and scores, best first;
-    titles and headings (:func:`is_heading`) are left out.
+    titles, headings and bare references (:func:`can_answer`) are left out.
 
     Features: ``dense`` cosine; ``lexical`` idf-weighted share of the question's terms in the
     sentence; ``lexical_rel`` the same times the lexical reliability (the best chunk coverage /
@@ -195,7 +195,7 @@ def sentence_candidates(
     out: list[Candidate] = []
     for sid, cid in best_chunk.items():
         sentence = index.sentences[sid]
-        if is_heading(sentence.text):
+        if not can_answer(sentence.text):
             continue
         language = index.articles[sentence.article_id].language
         if language not in q_weights:
@@ -223,6 +223,12 @@ def sentence_candidates(
         c.score = sum(weights[f] * c.features[f] for f in FEATURES)
     out.sort(key=lambda c: -c.score)
     return out
+
+
+def can_answer(text: str) -> bool:
+    """False for a title or heading (:func:`is_heading`) and for a "sentence" without a letter (a bare
+    reference such as ":133–134:38-1"): those are never answers."""
+    return not is_heading(text) and any(ch.isalpha() for ch in text)
 
 
 def is_heading(text: str) -> bool:

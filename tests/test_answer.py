@@ -7,6 +7,7 @@ import pytest
 from rag import spans
 from rag.answer import (
     Candidate,
+    can_answer,
     choose_sentences,
     cite,
     is_heading,
@@ -89,6 +90,12 @@ def test_answer_still_offers_the_short_answer_names_other_modules_import():
 )
 def test_titles_and_headings_are_told_from_sentences(text, heading):
     assert is_heading(text) is heading
+    assert can_answer(text) is not heading
+
+
+def test_a_reference_without_letters_is_never_an_answer():
+    assert not can_answer(":133–134:38-1–38-11") and not can_answer("(1856–1943)")
+    assert can_answer("It cost $12.6 billion in 2024.")
 
 
 def test_a_title_is_never_an_answer_candidate(retriever):
