@@ -35,12 +35,12 @@ re-exported.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.retrieve import Ranked, Retriever
+from rag.sentences import can_answer
 from rag.spans import (
     DATE,
     ENTITY,
@@ -137,15 +137,6 @@ TOP_RAMP = 0.02
 # rewarding capitalised words cost German questions on English articles 3 points of hit@1.
 TYPE_SCORED = frozenset({NUMBER, DATE, PERSON, PLACE})
 CANDIDATE_CHUNKS = 4
-# A line of at most HEADING_WORDS words that does not end like a sentence is a title or heading
-# ("Martin Luther", "Black Death", "Sky (United Kingdom)"), never an answer: a title's cosine with any
-# question about its article is high, most of all across languages. Measured on XQuAD (every other
-# question, 400-token chunks, 2026-11-26), hit@1 en->en / de->de / de->en with headings allowed
-# 0.869 / 0.817 / 0.782, left out 0.874 / 0.819 / 0.793 (26 German questions had been answered
-# with an English article's title). News headlines are longer and still count.
-HEADING_WORDS = 3
-_WORD = re.compile(r"\w+")
-_SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", '"', "”", "'", "’")
 LEXICAL_RELIABLE = 0.3  # best chunk coverage from which lexical overlap is fully trusted
 PAIR_MARGIN = 0.5  # add the neighbour when within this many standard deviations of the candidates' scores
 
@@ -223,22 +214,6 @@ def sentence_candidates(
         c.score = sum(weights[f] * c.features[f] for f in FEATURES)
     out.sort(key=lambda c: -c.score)
     return out
-
-
-def can_answer(text: str) -> bool:
-    """False for a title or heading (:func:`is_heading`) and for a "sentence" without a letter (a bare
-    reference such as ":133–134:38-1"): those are never answers."""
-    return not is_heading(text) and any(ch.isalpha() for ch in text)
-
-
-def is_heading(text: str) -> bool:
-    """A title or heading line rather than a sentence (see HEADING_WORDS).
-
-    >>> is_heading("Martin Luther"), is_heading("Luther left."), is_heading("S. Korea, Italy boost ties")
-    (True, False, False)
-    """
-    text = text.strip()
-    return len(_WORD.findall(text)) <= HEADING_WORDS and not text.endswith(_SENTENCE_END)
 
 
 def neighbour_terms(retriever: Retriever, sentence_id: int) -> set[str]:

@@ -11,10 +11,11 @@ chunks they exclude. The fused score is
     0.35 * dense + 0.65 * sentence + 0.08 * coverage + 0.08 * window
 
 * ``dense``: cosine of the question and the chunk;
-* ``sentence``: the largest cosine of the question and one of the chunk's sentences
-  (sentence vectors are precomputed at index time, so this costs one more matrix
-  product). It is the strongest single signal: a long chunk's vector is an average,
-  a question is usually answered by one sentence;
+* ``sentence``: the largest cosine of the question and one of the chunk's sentences,
+  titles and headings left out (``rag.sentences.can_answer``; sentence vectors are
+  precomputed at index time, so this costs one more matrix product). It is the
+  strongest single signal: a long chunk's vector is an average, a question is
+  usually answered by one sentence;
 * ``coverage``: BM25 over chunks divided by the largest score the question could
   get, so in [0, 1] and comparable between questions (``rag.lexical``). It knows by
   itself when lexical evidence means something: a German question against English
@@ -67,6 +68,7 @@ import numpy as np
 
 from rag.errors import ConfigError
 from rag.lexical import LexicalIndex
+from rag.sentences import can_answer
 from rag.store import Index
 from rag.types import Hit
 
@@ -177,14 +179,20 @@ class Retriever:
         flat: list[int] = []
         offsets: list[int] = []
         self.chunk_sentences: list[list[int]] = []
+        # The "sentence" score of a chunk is the best of its sentences that can answer: not a title
+        # (whose cosine with any question about the article is high, rag.sentences.can_answer).
+        answering = [can_answer(s.text) for s in index.sentences]
+        no_sentence: list[bool] = []
         for chunk in index.chunks:
             ids = _overlapping(index, chunk.article_id, chunk.start, chunk.end)
             self.chunk_sentences.append(ids)
+            scored = [i for i in ids if answering[i]]
             offsets.append(len(flat))
-            flat.extend(ids or [-1])
+            flat.extend(scored or [-1])
+            no_sentence.append(not scored)
         self._flat = np.asarray(flat, dtype=np.int64)
         self._offsets = np.asarray(offsets, dtype=np.int64)
-        self._no_sentence = np.asarray([not ids for ids in self.chunk_sentences], dtype=bool)
+        self._no_sentence = np.asarray(no_sentence, dtype=bool)
         self.sentence_terms = [frozenset(t) for t in self.lexical.sentence_terms]
         # Articles as small integers, per chunk and per sentence, for array comparisons.
         codes: dict[str, int] = {}

@@ -7,15 +7,14 @@ import pytest
 from rag import spans
 from rag.answer import (
     Candidate,
-    can_answer,
     choose_sentences,
     cite,
-    is_heading,
     question_type,
     sentence_candidates,
 )
 from rag.embed import FakeEmbedder
 from rag.retrieve import Retriever
+from rag.sentences import is_heading
 from rag.store import Index
 from rag.types import Article
 
@@ -75,27 +74,6 @@ def test_answer_still_offers_the_short_answer_names_other_modules_import():
 
     for name in ("question_type", "typed_spans", "pick_short_answer", "span_in_article", "Phrase", "TYPED"):
         assert getattr(answer, name) is getattr(spans, name)
-
-
-@pytest.mark.parametrize(
-    ("text", "heading"),
-    [
-        ("Martin Luther", True),
-        ("Sky (United Kingdom)", True),
-        ("Black Death\n", True),
-        ("Luther left.", False),  # a short sentence still ends like one
-        ("S. Korea, Italy agree to boost future-oriented cooperation", False),  # a news headline
-        ("양국은 협력을 강화했다.", False),
-    ],
-)
-def test_titles_and_headings_are_told_from_sentences(text, heading):
-    assert is_heading(text) is heading
-    assert can_answer(text) is not heading
-
-
-def test_a_reference_without_letters_is_never_an_answer():
-    assert not can_answer(":133–134:38-1–38-11") and not can_answer("(1856–1943)")
-    assert can_answer("It cost $12.6 billion in 2024.")
 
 
 def test_a_title_is_never_an_answer_candidate(retriever):

@@ -8,7 +8,7 @@ import pytest
 
 from rag.config import PROJECT_DIR
 from rag.errors import IngestError
-from rag.sentences import split_sentences
+from rag.sentences import can_answer, is_heading, split_sentences
 from rag.types import Sentence
 
 from .conftest import KOREAN
@@ -184,3 +184,24 @@ def test_english_sentences_inside_korean_text_are_split_but_korean_dates_are_not
         "It went on.",
         "회담은 2026. 1. 19. 열렸다.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("Martin Luther", True),
+        ("Sky (United Kingdom)", True),
+        ("Black Death\n", True),
+        ("Luther left.", False),  # a short sentence still ends like one
+        ("S. Korea, Italy agree to boost future-oriented cooperation", False),  # a news headline
+        ("양국은 협력을 강화했다.", False),
+    ],
+)
+def test_titles_and_headings_are_told_from_sentences(text, heading):
+    assert is_heading(text) is heading
+    assert can_answer(text) is not heading
+
+
+def test_a_reference_without_letters_is_never_an_answer():
+    assert not can_answer(":133–134:38-1–38-11") and not can_answer("(1856–1943)")
+    assert can_answer("It cost $12.6 billion in 2024.")
