@@ -460,6 +460,13 @@ SPAN_FEATURES = (
 # target's weight), a softmax temperature in choose_span, HanTa part-of-speech features (noun-phrase
 # edges, verbs: +0.01 for a new LGPL dependency and ~5 ms a sentence), subject/object interactions, a
 # rule preferring the typed phrase across languages.
+# Also left out (2026-11-26, refitted on that day's pipeline; held-out F1 en / de / de->en): token alignment
+# from e5's last hidden states (each word's best cosine to the question's content words, wh-word and head
+# noun; 14 features: inside the phrase, at its edges, nearby, alignment-weighted distance) 0.426 / 0.307 /
+# 0.291 against 0.424 / 0.302 / 0.274 without (sets pooled); linear probes on the sentence's word states
+# (start, end, inside; 3 x 384 weights, fitted per set) 0.429 / 0.351 / 0.270 against 0.428 / 0.311 / 0.263.
+# Both need an encoder pass over the answer sentences: about 50 ms for a 67-token sentence (ONNX, one
+# thread, on a loaded machine).
 SPAN_WEIGHTS: dict[str, float] = {
     "len1": -0.15, "len2": 0.55, "len3": 0.46, "len4_5": 0.03, "len6_8": -0.82,
     "len9": -0.09, "len_typed": -0.13, "q_share": -0.52, "q_any": -1.50, "stop_share": -2.32,
