@@ -24,7 +24,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "multilingual-e5-small"
 # Abstention threshold on Answer.confidence; calibrated on eval/questions.jsonl together with the
 # confidence model: see the "Abstention threshold" comment in rag/pipeline.py.
-DEFAULT_THRESHOLD = 0.23
+DEFAULT_THRESHOLD = 0.106
 MINILM_MODEL = "all-MiniLM-L6-v2"
 
 
