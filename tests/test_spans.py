@@ -43,6 +43,7 @@ from rag.spans import (
         ("Why did Lee thank Italy?", OTHER),
         ("What sea bordered Genghis Khan's empire when he died?", OTHER),  # "when" opens a clause
         ("How old was Meloni when she took office?", NUMBER),
+        ("What was the trade volume between Korea and Italy in 2024?", NUMBER),
         ("How and when did the plague reach Europe?", DATE),
         ("Who was president when the ties began?", PERSON),
         ("Wie viele Absichtserklärungen wurden unterzeichnet?", NUMBER),
