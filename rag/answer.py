@@ -40,7 +40,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.retrieve import Ranked, Retriever
-from rag.sentences import can_answer
 from rag.spans import (
     DATE,
     ENTITY,
@@ -163,7 +162,7 @@ def sentence_candidates(
     weights: dict[str, float] | None = None,
 ) -> list[Candidate]:
     """The sentences of the ``n_chunks`` best chunks with their features and scores, best first;
-    titles, headings and bare references (:func:`can_answer`) are left out.
+    titles, headings and bare references (``rag.sentences.can_answer``) are left out.
 
     Features: ``dense`` cosine; ``lexical`` idf-weighted share of the question's terms in the
     sentence; ``lexical_rel`` the same times the lexical reliability (the best chunk coverage /
@@ -186,7 +185,7 @@ def sentence_candidates(
     out: list[Candidate] = []
     for sid, cid in best_chunk.items():
         sentence = index.sentences[sid]
-        if not can_answer(sentence.text):
+        if not retriever.answering[sid]:  # rag.sentences.can_answer, computed once per index
             continue
         language = index.articles[sentence.article_id].language
         if language not in q_weights:

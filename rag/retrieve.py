@@ -181,12 +181,13 @@ class Retriever:
         self.chunk_sentences: list[list[int]] = []
         # The "sentence" score of a chunk is the best of its sentences that can answer: not a title
         # (whose cosine with any question about the article is high, rag.sentences.can_answer).
-        answering = [can_answer(s.text) for s in index.sentences]
+        # rag.answer reads the same list: those sentences are never answer candidates either.
+        self.answering: list[bool] = [can_answer(s.text) for s in index.sentences]
         no_sentence: list[bool] = []
         for chunk in index.chunks:
             ids = _overlapping(index, chunk.article_id, chunk.start, chunk.end)
             self.chunk_sentences.append(ids)
-            scored = [i for i in ids if answering[i]]
+            scored = [i for i in ids if self.answering[i]]
             offsets.append(len(flat))
             flat.extend(scored or [-1])
             no_sentence.append(not scored)
