@@ -36,7 +36,7 @@ def default_cache_dir() -> Path:
     return Path(base) / "rag-news"
 
 
-def _threshold(value: object, what: str, *, shown: object = None) -> float:
+def check_threshold(value: object, what: str = "the abstention threshold", *, shown: object = None) -> float:
     """``value`` as a float from 0 to 1 inclusive, else ``ConfigError`` naming ``what``."""
     ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1  # NaN fails
     if not ok:
@@ -74,7 +74,7 @@ class Settings:
         if self.encoding not in ("cl100k_base", "o200k_base"):
             raise ConfigError(f"token encoding must be cl100k_base or o200k_base, got {self.encoding!r}")
         if self.threshold is not None:
-            object.__setattr__(self, "threshold", _threshold(self.threshold, "the abstention threshold"))
+            object.__setattr__(self, "threshold", check_threshold(self.threshold))
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -102,7 +102,7 @@ class Settings:
                         number = float(raw)
                     except ValueError:
                         number = math.nan  # reported below, naming the variable
-                    values[name] = _threshold(number, var, shown=raw)
+                    values[name] = check_threshold(number, var, shown=raw)
                 else:
                     values[name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})

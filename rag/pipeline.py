@@ -47,7 +47,7 @@ import numpy as np
 
 from rag import answer as ans
 from rag import spans
-from rag.config import DEFAULT_THRESHOLD, Settings
+from rag.config import DEFAULT_THRESHOLD, Settings, check_threshold
 from rag.embed import Embedder
 from rag.errors import QuestionError
 from rag.language import detect_language
@@ -265,7 +265,7 @@ class Pipeline:
         self.embedder = embedder
         if threshold is None:  # the argument, then the settings, then the calibrated default
             threshold = settings.threshold
-        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else check_threshold(threshold)
         self._state = _State(index, Retriever(index, LexicalIndex(index)))
         self._reload_lock = threading.Lock()
 

@@ -74,7 +74,7 @@ def test_every_seed_question_gets_answers_with_exact_citations(fake_pipeline):
 
 
 def test_abstentions_hold_the_closest_passages_with_exact_citations(fake_seed_index):
-    p = Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder(), threshold=1.01)
+    p = Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder(), threshold=1.0)
     for q in QUESTIONS[:30]:
         a = p.ask(q["question"])
         assert a.abstained and a.sentences == () and a.text is None
@@ -110,6 +110,12 @@ def test_bad_rag_threshold_is_a_config_error_naming_the_variable_and_value(monke
 def test_threshold_outside_0_to_1_or_not_a_number_is_a_config_error(value):
     with pytest.raises(ConfigError, match="abstention threshold must be a number from 0 to 1"):
         Settings(threshold=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [1.01, -0.5, float("nan")])
+def test_pipeline_threshold_outside_0_to_1_is_a_config_error(fake_seed_index, value):
+    with pytest.raises(ConfigError, match="abstention threshold must be a number from 0 to 1"):
+        Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder(), threshold=value)
 
 
 def test_threshold_bounds_are_accepted_as_floats():
