@@ -165,6 +165,8 @@ _CONNECTORS = frozenset({
     "of", "de", "da", "del", "della", "di", "von", "van", "der", "den", "du", "la", "le", "al",
     "bin", "y", "&", "and", "for", "the", "und", "für",
 })  # fmt: skip
+_AND = frozenset({"and", "und"})
+_ORG_CONNECTORS = frozenset({"of", "for", "für"})
 _GERMAN_ARTICLES = frozenset({
     "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "im", "am",
     "zum", "zur", "vom", "beim", "ins", "ihre", "ihren", "seine", "seinen", "kein", "keine",
@@ -244,6 +246,7 @@ def _names(text: str, language: str) -> list[Phrase]:
                 and j + 2 < len(words)
                 and words[j + 2][2][:1].isupper()
                 and not text[words[j + 1][1] : words[j + 2][0]].strip()
+                and (nxt.casefold() not in _AND or _joins_and(words, i, j))
             ):
                 j += 2
                 continue
@@ -252,6 +255,13 @@ def _names(text: str, language: str) -> list[Phrase]:
         out.append(Phrase(start, end, text[start:end], ENTITY))
         i = j + 1
     return out
+
+
+def _joins_and(words: list[tuple[int, int, str]], i: int, j: int) -> bool:
+    """Whether "and" after the name words[i..j] continues the name: after one word ("Bosnia and
+    Herzegovina") or inside an organisation's name ("Ministry of Culture and Tourism"), but not between
+    two names of several words ("President Lee Jae-myung and Prime Minister Giorgia Meloni")."""
+    return i == j or any(w.casefold() in _ORG_CONNECTORS for _, _, w in words[i + 1 : j])
 
 
 def _norm(word: str) -> str:

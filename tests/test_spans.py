@@ -91,6 +91,19 @@ def test_names_are_runs_of_capitalised_words_with_connectors():
     assert "Korea Heritage Service" in names and "Italian Ministry of Culture" in names
 
 
+def test_and_joins_one_word_names_and_organisations_but_not_two_longer_names():
+    text = (
+        "President Lee Jae-myung and Prime Minister Giorgia Meloni met the Ministry of Culture and Tourism"
+        " of Bosnia and Herzegovina."
+    )
+    names = [p.text for p in typed_spans(text, PERSON)]
+    assert names == [
+        "President Lee Jae-myung",
+        "Prime Minister Giorgia Meloni",
+        "Ministry of Culture and Tourism of Bosnia and Herzegovina",
+    ]
+
+
 def test_short_answer_leaves_out_the_question_words():
     text = "Italian President Sergio Mattarella was on a state visit to South Korea."
     phrase = pick_short_answer(text, ENTITY, "Which Italian president made a state visit?", [(18, 27)])
