@@ -182,7 +182,11 @@ class Retriever:
         # The "sentence" score of a chunk is the best of its sentences that can answer: not a title
         # (whose cosine with any question about the article is high, rag.sentences.can_answer).
         # rag.answer reads the same list: those sentences are never answer candidates either.
-        self.answering: list[bool] = [can_answer(s.text) for s in index.sentences]
+        # An article's own title line is not an answer either, however long it is.
+        titles = {a.id: _folded(a.title) for a in index.articles.values()}
+        self.answering: list[bool] = [
+            can_answer(s.text) and _folded(s.text) != titles.get(s.article_id) for s in index.sentences
+        ]
         no_sentence: list[bool] = []
         for chunk in index.chunks:
             ids = _overlapping(index, chunk.article_id, chunk.start, chunk.end)
@@ -395,6 +399,11 @@ def _top(scores: np.ndarray, k: int) -> list[int]:
         part = np.argpartition(-scores[finite], k - 1)[:k]
         finite = finite[part]
     return [int(i) for i in finite[np.argsort(-scores[finite], kind="stable")]]
+
+
+def _folded(text: str) -> str:
+    """Text compared without case and runs of spaces: "Korea, Italy  Agree" ~ "korea, italy agree"."""
+    return " ".join(text.split()).casefold()
 
 
 def _overlapping(index: Index, article_id: str, start: int, end: int) -> list[int]:

@@ -86,3 +86,18 @@ def test_a_title_is_never_an_answer_candidate(retriever):
     assert ranked.order[0] in title_chunks
     cands = sentence_candidates(retriever, ranked, question, question_type(question))
     assert cands and not {c.sentence_id for c in cands} & titles
+
+
+def test_an_article_s_own_headline_is_never_an_answer_candidate_however_long(retriever):
+    index = retriever.index
+    headlines = {
+        i
+        for i, s in enumerate(index.sentences)
+        if " ".join(s.text.split()).casefold() == index.articles[s.article_id].title.casefold()
+    }
+    assert any(len(index.sentences[i].text.split()) > 3 for i in headlines), "seed headlines are long"
+    assert not any(retriever.answering[i] for i in headlines)
+    question = index.sentences[max(headlines, key=lambda i: len(index.sentences[i].text))].text
+    ranked = retriever.rank(FakeEmbedder().embed_queries([question])[0], question)
+    cands = sentence_candidates(retriever, ranked, question, question_type(question))
+    assert cands and not {c.sentence_id for c in cands} & headlines
