@@ -166,6 +166,15 @@ _CONNECTORS = frozenset({
     "bin", "y", "&", "and", "for", "the", "und", "für",
 })  # fmt: skip
 _AND = frozenset({"and", "und"})
+# Words that stand before a person's name without being part of it: "President [Lee Jae-myung]".
+_TITLES = frozenset({
+    "president", "minister", "chancellor", "king", "queen", "prince", "princess", "pope", "emperor",
+    "empress", "senator", "governor", "mayor", "secretary", "ambassador", "dr", "dr.", "mr", "mr.", "mrs",
+    "mrs.", "ms", "ms.", "professor", "prof.", "bishop", "premier",
+    "präsident", "präsidentin", "ministerin", "premierministerin", "premierminister", "ministerpräsident",
+    "ministerpräsidentin", "kanzler", "kanzlerin", "bundeskanzler", "bundeskanzlerin", "könig", "königin",
+    "kaiser", "kaiserin", "bürgermeister", "bürgermeisterin", "botschafter", "botschafterin", "herr", "frau",
+})  # fmt: skip
 _ORG_CONNECTORS = frozenset({"of", "for", "für"})
 _GERMAN_ARTICLES = frozenset({
     "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "im", "am",
@@ -199,7 +208,7 @@ def typed_spans(text: str, qtype: str, language: str = "en") -> list[Phrase]:
     >>> [p.text for p in typed_spans("Trade rose to $12.6 billion in 2024.", "number")]
     ['$12.6 billion', '2024']
     >>> [p.text for p in typed_spans("President Sergio Mattarella met Yoon Suk Yeol.", "person")]
-    ['President Sergio Mattarella', 'Yoon Suk Yeol']
+    ['Sergio Mattarella', 'Yoon Suk Yeol']
     """
     if qtype == NUMBER:
         return [
@@ -215,7 +224,8 @@ def typed_spans(text: str, qtype: str, language: str = "en") -> list[Phrase]:
 
 
 def _names(text: str, language: str) -> list[Phrase]:
-    """Runs of capitalised words (with connectors such as "of", "von" inside), as names."""
+    """Runs of capitalised words (with connectors such as "of", "von" inside), as names; a title
+    (:data:`_TITLES`) before a name is left out: "President Lee Jae-myung" -> "Lee Jae-myung"."""
     words = []
     for m in _NAME_WORD.finditer(text):
         w = m.group()
@@ -251,6 +261,12 @@ def _names(text: str, language: str) -> list[Phrase]:
                 j += 2
                 continue
             break
+        k = max(
+            (n for n in range(i, j) if words[n][2].casefold() in _TITLES and words[n + 1][2][:1].isupper()),
+            default=None,
+        )  # not "Vice President of Football Operations": an office, not a title before a name
+        if k is not None:  # "South Korean President Lee Jae-myung": the name is what follows the title
+            i = k + 1
         start, end = words[i][0], words[j][1]
         out.append(Phrase(start, end, text[start:end], ENTITY))
         i = j + 1
@@ -632,6 +648,7 @@ def _sentence_candidates(
     cap = upper.copy()
     cap[int(np.argmax(isw))] = False  # the sentence's first word
     name = np.array([bool(u) and not common(text[t.start : t.end]) for u, t in zip(upper, toks, strict=True)])
+    title = np.array([t.word in _TITLES for t in toks])
     in_q = np.zeros(n_tok, dtype=bool)
     head = np.zeros(n_tok, dtype=bool)
     side = np.zeros(n_tok)  # -1: the question has this word before its question word, +1: after it
@@ -729,7 +746,8 @@ def _sentence_candidates(
         "right_stop": is_stop[hi], "next_stop": has_next & is_stop[nxt],
         "cap_share": count(cap) / n, "name_share": name_share,
         "name_typed": name_share * (q.qtype in (PERSON, PLACE, ENTITY)),
-        "cuts_name": has_prev & upper[prev] & ~is_stop[prev] & upper[lo] | has_next & upper[nxt] & upper[hi],
+        "cuts_name": has_prev & upper[prev] & ~is_stop[prev] & ~title[prev] & upper[lo]
+        | has_next & upper[nxt] & upper[hi],
         "num_typed": (count(is_num) > 0) & (q.qtype in (NUMBER, DATE)),
         "type_exact": type_exact, "type_pick": is_pick, "type_cover": type_cover, "type_part": type_part,
         "dist": np.log1p(dist), "no_match": np.full(len(lo), not len(matched)),
