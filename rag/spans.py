@@ -293,6 +293,19 @@ def _words(text: str) -> list[str]:
     return [_norm(w) for w in re.findall(r"\w+(?:['’]s)?", text)]
 
 
+_ORDINAL = re.compile(
+    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)"
+    r"|erste[nmrs]?|zweite[nmrs]?|dritte[nmrs]?|vierte[nmrs]?|fünfte[nmrs]?|\d+\.",
+    re.IGNORECASE,
+)
+_DURATION_Q = re.compile(r"\bhow long\b|\bwie lange?\b|얼마나 오래|며칠|몇 (?:년|시간|일) 동안")
+_DURATION_UNIT = re.compile(
+    r"(?:second|minute|hour|day|week|month|year|decade|centur|sekunde|minute|stunde|tag|woche|monat|jahr"
+    r"|tägig|jährig|초|분|시간|일|주|개월|년)",
+    re.IGNORECASE,
+)
+
+
 def pick_short_answer(
     text: str,
     qtype: str,
@@ -313,6 +326,7 @@ def pick_short_answer(
     q_words = set(_words(question))
     is_common = common or (lambda w: w.casefold() in _STOP_CAPITALS)
     percent = bool(re.search(r"percent|prozent|%|퍼센트", question.casefold()))
+    duration = bool(_DURATION_Q.search(question.casefold()))
     best: tuple[float, Phrase] | None = None
     for phrase in typed_spans(text, qtype, language):
         if qtype in (PERSON, PLACE, ENTITY):
@@ -338,6 +352,10 @@ def pick_short_answer(
                 cost += 0.7 if any(w.isupper() and len(w) > 1 for w in names) else 0.0
         if qtype == NUMBER and percent and not re.search(r"%|percent|prozent", phrase.text, re.IGNORECASE):
             cost += 2.0
+        if qtype == NUMBER and _ORDINAL.fullmatch(phrase.text):
+            cost += 1.5  # "the first visit": a rank, not a count or an amount
+        if qtype == NUMBER and duration and not _DURATION_UNIT.search(phrase.text):
+            cost += 1.0  # "How long ...?": "three-day", "19 years"
         if best is None or cost < best[0]:
             best = (cost, phrase)
     return best[1] if best else None

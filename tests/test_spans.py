@@ -346,3 +346,14 @@ def test_choice_maximises_expected_f1_over_overlapping_candidates():
 
 def test_the_weights_cover_the_features():
     assert set(SPAN_WEIGHTS) == set(SPAN_FEATURES)
+
+
+def test_a_count_or_duration_is_picked_over_a_rank_for_how_many_and_how_long():
+    text = "Meloni arrived on Saturday for a three-day official visit, the first bilateral visit in 19 years."
+    visit = (text.index("official visit") + 9, text.index("official visit") + 14)
+    found = pick_short_answer(text, NUMBER, "How long was Meloni's visit?", [visit])
+    assert found is not None and found.text == "three-day"
+    text = "It was the second summit, and three memoranda were signed."
+    summit = (text.index("summit"), text.index("summit") + 6)
+    found = pick_short_answer(text, NUMBER, "How many memoranda were signed at the summit?", [summit])
+    assert found is not None and found.text == "three"
