@@ -842,6 +842,9 @@ def best_span(
     (0, Phrase(start=18, end=24, text='Meloni', kind='span'))
     """
     qtype = qtype or question_type(question)
+    described = _describe(question, sentences)
+    if described is not None:
+        return described
     cands, feats, bounds = span_candidates(
         question, sentences, language, qtype, is_common=is_common, context=context
     )
@@ -854,6 +857,52 @@ def best_span(
     if not typed_found and prob < min_prob:
         return None
     return cands[chosen]
+
+
+# "Who is Giorgia Meloni?" asks what the person is, not for another name.
+_WHO_IS = re.compile(
+    r"^\s*(?:who|wer)\s+(?:is|was|are|were|ist|war|sind|waren)\s+(?P<name>[^\W\d_][\w'’.-]*"
+    r"(?:\s+[^\W\d_][\w'’.-]*){0,3})\s*\?\s*$",
+    re.IGNORECASE,
+)
+_DESCRIPTION_STOPS = frozenset({
+    "and", "und", "or", "oder", "with", "mit", "by", "von", "of", "the", "a", "an", "der", "die", "das",
+    "den", "dem", "des", "ein", "eine", "einer", "eines", "einem", "einen", "to", "zu", "for", "für", "from",
+    "aus", "met", "traf", "trafen", "said", "sagte", "between", "zwischen", "as", "als", "that", "dass",
+})  # fmt: skip
+_DESCRIPTION_WORDS = 5  # at most this many words before the name: "Italian Prime Minister"
+
+
+def _describe(question: str, sentences: Sequence[str]) -> tuple[int, Phrase] | None:
+    """For "Who is <name>?": the title before the name in the first sentence that has one
+    ("italienische Premierministerin [Giorgia Meloni]"), or the apposition after it ("Meloni, Italy's
+    prime minister,"); None for other questions or when no sentence describes the name."""
+    m = _WHO_IS.match(question)
+    words = m.group("name").split() if m else []
+    if not words or words[0].casefold() in _GERMAN_ARTICLES or any(w.casefold() in _TITLES for w in words):
+        return None  # "Wer ist der Präsident von TUMAS?" asks for a name
+    if not all(w[:1].isupper() or w in _CONNECTORS for w in words):
+        return None  # "Who was Ayurbarwada's son?" asks for another name
+    name = m.group("name").rstrip(".")
+    for k, text in enumerate(sentences):
+        at = text.find(name)
+        if at < 0:
+            continue
+        words = list(re.finditer(r"[^\W\d_][\w'’.-]*", text[:at]))
+        run: list[re.Match[str]] = []
+        for w in reversed(words):
+            gap = text[w.end() : run[0].start() if run else at]
+            if gap.strip() or w.group().casefold() in _DESCRIPTION_STOPS or len(run) == _DESCRIPTION_WORDS:
+                break
+            run.insert(0, w)
+        if any(w.group().casefold().rstrip(".") in _TITLES for w in run):
+            start, end = run[0].start(), run[-1].end()
+            return k, Phrase(start, end, text[start:end], "span")
+        after = re.match(r",\s*([^,;()]{3,60}?),", text[at + len(name) :])
+        if after and len(after.group(1).split()) <= 6:
+            start = at + len(name) + after.start(1)
+            return k, Phrase(start, start + len(after.group(1)), after.group(1), "span")
+    return None
 
 
 def _typed_phrase(

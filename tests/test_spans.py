@@ -357,3 +357,39 @@ def test_a_count_or_duration_is_picked_over_a_rank_for_how_many_and_how_long():
     summit = (text.index("summit"), text.index("summit") + 6)
     found = pick_short_answer(text, NUMBER, "How many memoranda were signed at the summit?", [summit])
     assert found is not None and found.text == "three"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "sentence", "expected"),
+    [
+        (
+            "en",
+            "Who is Giorgia Meloni?",
+            "Lee and Italian Prime Minister Giorgia Meloni met.",
+            "Italian Prime Minister",
+        ),
+        (
+            "de",
+            "Wer ist Giorgia Meloni?",
+            "Lee traf die italienische Premierministerin Giorgia Meloni.",
+            "italienische Premierministerin",
+        ),
+        (
+            "en",
+            "Who was Sergio Mattarella?",
+            "Talks with Sergio Mattarella, the Italian head of state, went well.",
+            "the Italian head of state",
+        ),
+    ],
+)
+def test_who_is_a_name_is_answered_with_the_title_or_apposition_not_another_name(
+    language, question, sentence, expected
+):
+    found = best_span(question, [sentence], language)
+    assert found is not None and found[1].text == expected
+    assert sentence[found[1].start : found[1].end] == expected
+
+
+def test_who_is_without_a_description_falls_back_to_the_scored_candidates():
+    found = best_span("Who is Meloni?", ["Meloni invited Lee to Rome."], "en")
+    assert found is None or found[1].text != "Meloni"
