@@ -101,6 +101,16 @@ _QTYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _LATE_WHEN = re.compile(r"(\b(?:what|which|who|whom|whose|where|how|why)\b(?!\s+and\s+when\b).*?)\bwhen\b")
 
 
+_ABSTRACT_HEAD = re.compile(
+    r"\b(?:which|what|welche[mnrs]?)\s+(?:areas?|fields?|sectors?|industry|industries|directions?|roles?"
+    r"|problems?|principles?|tools?|devices?|instruments?|diseases?|measures?|polic(?:y|ies)|issues?|topics?"
+    r"|kinds?|types?|sorts?|forms?|methods?|technolog(?:y|ies)|products?|goals?|steps?|ideas?|factors?"
+    r"|effects?|materials?|substances?|process(?:es)?|aspects?|bereich|bereiche|bereichen|sektor(?:en)?"
+    r"|branchen?|industrien?|rolle|maßnahmen?|art|form|themen?|ziele?|methoden?|technologien?|produkte?"
+    r"|funktion(?:en)?)\b"
+)
+
+
 def question_type(question: str) -> str:
     """The kind of answer a question asks for: number, date, person, place, entity or other.
     The question word that comes first decides ("How old was he when ..." asks for a number), and a
@@ -115,6 +125,8 @@ def question_type(question: str) -> str:
         m = pattern.search(q)
         if m and (best is None or (m.start(), rank) < best[:2]):
             best = (m.start(), rank, qtype)
+    if best and best[2] == ENTITY and _ABSTRACT_HEAD.search(q):
+        return OTHER  # "Which industries ...?": the answer is a common noun phrase, not a name
     return best[2] if best else OTHER
 
 

@@ -40,6 +40,8 @@ from rag.spans import (
         ("Which country was the first stop?", PLACE),  # "which" + a place noun
         ("Which Italian president held a summit?", PERSON),
         ("Which business forum will they activate?", ENTITY),
+        ("Which industries did the two leaders focus on?", OTHER),  # a common noun, not a name
+        ("In welchen Bereichen arbeiten sie zusammen?", OTHER),
         ("Why did Lee thank Italy?", OTHER),
         ("What sea bordered Genghis Khan's empire when he died?", OTHER),  # "when" opens a clause
         ("How old was Meloni when she took office?", NUMBER),
@@ -52,7 +54,7 @@ from rag.spans import (
         ("Wer ist der Außenminister?", PERSON),
         ("Wo fand das Treffen statt?", PLACE),
         ("Welches Land war die erste Station?", PLACE),
-        ("Welche Rolle spielte Italien?", ENTITY),
+        ("Welche Rolle spielte Italien?", OTHER),  # a role is a common noun phrase
         ("멜로니 총리의 딸은 누구인가요?", PERSON),
         ("정상회담은 언제 열렸나요?", DATE),
         ("회담은 어디에서 열렸나요?", PLACE),
