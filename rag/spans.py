@@ -204,6 +204,18 @@ _STOP_CAPITALS = frozenset({
 })  # fmt: skip
 
 
+_ORDINAL = re.compile(
+    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)"
+    r"|erste[nmrs]?|zweite[nmrs]?|dritte[nmrs]?|vierte[nmrs]?|fünfte[nmrs]?|\d+\.",
+    re.IGNORECASE,
+)
+
+
+def _is_rank(text: str, m: re.Match[str]) -> bool:
+    after = text[m.end() :]
+    return bool(_ORDINAL.fullmatch(m.group()) or re.match(r"(?:st|nd|rd|th)\b", after, re.IGNORECASE))
+
+
 @dataclass(frozen=True)
 class Phrase:
     """A candidate short answer: offsets into the text it was found in."""
@@ -226,7 +238,7 @@ def typed_spans(text: str, qtype: str, language: str = "en") -> list[Phrase]:
         return [
             Phrase(m.start(), m.end(), m.group(), NUMBER)
             for m in _NUMBER_RE.finditer(text)
-            if m.group().strip()
+            if m.group().strip() and not _is_rank(text, m)  # "the first visit", "the 2nd summit": ranks
         ]
     if qtype == DATE:
         return [Phrase(m.start(), m.end(), m.group(), DATE) for m in _DATE_RE.finditer(text)]
@@ -305,11 +317,6 @@ def _words(text: str) -> list[str]:
     return [_norm(w) for w in re.findall(r"\w+(?:['’]s)?", text)]
 
 
-_ORDINAL = re.compile(
-    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)"
-    r"|erste[nmrs]?|zweite[nmrs]?|dritte[nmrs]?|vierte[nmrs]?|fünfte[nmrs]?|\d+\.",
-    re.IGNORECASE,
-)
 _DURATION_Q = re.compile(r"\bhow long\b|\bwie lange?\b|얼마나 오래|며칠|몇 (?:년|시간|일) 동안")
 _DURATION_UNIT = re.compile(
     r"(?:second|minute|hour|day|week|month|year|decade|centur|sekunde|minute|stunde|tag|woche|monat|jahr"

@@ -79,6 +79,11 @@ def test_numbers_keep_currency_multiplier_and_percent():
     ]
 
 
+def test_a_rank_is_not_a_number_phrase():
+    text = "It was the first visit in 19 years and the 2nd summit, with three-day talks."
+    assert [p.text for p in typed_spans(text, NUMBER)] == ["19", "three-day"]
+
+
 def test_dates_in_english_german_and_korean():
     spans = [
         p.text
