@@ -213,7 +213,8 @@ _ORDINAL = re.compile(
 
 def _is_rank(text: str, m: re.Match[str]) -> bool:
     after = text[m.end() :]
-    return bool(_ORDINAL.fullmatch(m.group()) or re.match(r"(?:st|nd|rd|th)\b", after, re.IGNORECASE))
+    word = re.sub(r"-(?:largest|biggest)$", "", m.group(), flags=re.IGNORECASE)  # "fourth-largest"
+    return bool(_ORDINAL.fullmatch(word) or re.match(r"(?:st|nd|rd|th)\b", after, re.IGNORECASE))
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def test_numbers_keep_currency_multiplier_and_percent():
 
 
 def test_a_rank_is_not_a_number_phrase():
-    text = "It was the first visit in 19 years and the 2nd summit, with three-day talks."
+    text = "The first visit in 19 years, the 2nd summit of the fourth-largest partner, had three-day talks."
     assert [p.text for p in typed_spans(text, NUMBER)] == ["19", "three-day"]
 
 
