@@ -27,9 +27,12 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
   sentence).
 
 Question types and typed phrases are rules: the question word that comes first decides the
-type; numbers (with unit or multiplier), dates and runs of capitalised words are found with
-regular expressions. German capitalises every noun, so a capitalised word right after an
-article (der/die/das/ein...) is not taken for a name.
+type ("which industries/areas/role" ask for a common noun, not a name); numbers (with unit or
+multiplier, but not ranks such as "first" or "fourth-largest"), dates and runs of capitalised words
+are found with regular expressions. German capitalises every noun, so a capitalised word right after
+an article (der/die/das/ein...) is not taken for a name; a title before a name is not part of it
+("President [Lee Jae-myung]"), and "and" does not join two names of several words. "Who is <name>?"
+is answered with the title before the name or the apposition after it (:func:`_describe`).
 
 Shortcuts: words are matched with the question by Snowball stem or a shared 6-letter prefix
 (no synonyms, no translation: a German question asked of English text only matches names and
@@ -212,6 +215,7 @@ _ORDINAL = re.compile(
 
 
 def _is_rank(text: str, m: re.Match[str]) -> bool:
+    """Whether a number match is a rank ("first", "2nd", "fourth-largest"): not a count or an amount."""
     after = text[m.end() :]
     word = re.sub(r"-(?:largest|biggest)$", "", m.group(), flags=re.IGNORECASE)  # "fourth-largest"
     return bool(_ORDINAL.fullmatch(word) or re.match(r"(?:st|nd|rd|th)\b", after, re.IGNORECASE))
@@ -320,7 +324,7 @@ def _words(text: str) -> list[str]:
 
 _DURATION_Q = re.compile(r"\bhow long\b|\bwie lange?\b|얼마나 오래|며칠|몇 (?:년|시간|일) 동안")
 _DURATION_UNIT = re.compile(
-    r"(?:second|minute|hour|day|week|month|year|decade|centur|sekunde|minute|stunde|tag|woche|monat|jahr"
+    r"(?:second|minute|hour|day|week|month|year|decade|centur|sekunde|stunde|tag|woche|monat|jahr"
     r"|tägig|jährig|초|분|시간|일|주|개월|년)",
     re.IGNORECASE,
 )
@@ -372,8 +376,6 @@ def pick_short_answer(
                 cost += 0.7 if any(w.isupper() and len(w) > 1 for w in names) else 0.0
         if qtype == NUMBER and percent and not re.search(r"%|percent|prozent", phrase.text, re.IGNORECASE):
             cost += 2.0
-        if qtype == NUMBER and _ORDINAL.fullmatch(phrase.text):
-            cost += 1.5  # "the first visit": a rank, not a count or an amount
         if qtype == NUMBER and duration and not _DURATION_UNIT.search(phrase.text):
             cost += 1.0  # "How long ...?": "three-day", "19 years"
         if best is None or cost < best[0]:
@@ -898,19 +900,21 @@ def _describe(question: str, sentences: Sequence[str]) -> tuple[int, Phrase] | N
     ("italienische Premierministerin [Giorgia Meloni]"), or the apposition after it ("Meloni, Italy's
     prime minister,"); None for other questions or when no sentence describes the name."""
     m = _WHO_IS.match(question)
-    words = m.group("name").split() if m else []
-    if not words or words[0].casefold() in _GERMAN_ARTICLES or any(w.casefold() in _TITLES for w in words):
+    if m is None:
+        return None
+    name_words = m.group("name").split()
+    if name_words[0].casefold() in _GERMAN_ARTICLES or any(w.casefold() in _TITLES for w in name_words):
         return None  # "Wer ist der Präsident von TUMAS?" asks for a name
-    if not all(w[:1].isupper() or w in _CONNECTORS for w in words):
+    if not all(w[:1].isupper() or w in _CONNECTORS for w in name_words):
         return None  # "Who was Ayurbarwada's son?" asks for another name
     name = m.group("name").rstrip(".")
     for k, text in enumerate(sentences):
         at = text.find(name)
         if at < 0:
             continue
-        words = list(re.finditer(r"[^\W\d_][\w'’.-]*", text[:at]))
+        before = list(re.finditer(r"[^\W\d_][\w'’.-]*", text[:at]))
         run: list[re.Match[str]] = []
-        for w in reversed(words):
+        for w in reversed(before):
             gap = text[w.end() : run[0].start() if run else at]
             if gap.strip() or w.group().casefold() in _DESCRIPTION_STOPS or len(run) == _DESCRIPTION_WORDS:
                 break
