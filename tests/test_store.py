@@ -78,9 +78,13 @@ def test_damaged_records_fail_the_checksum_even_if_readable(settings):
 
 KILL_SCRIPT = textwrap.dedent(
     """
-    import os, sys, time
+    import os, signal, sys, time
     from pathlib import Path
     import rag.store
+
+    # A shell that starts a job in the background (`cmd &`) makes it ignore SIGINT, and children inherit
+    # that: restore Ctrl-C's KeyboardInterrupt so the SIGINT case tests what a user's Ctrl-C does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from rag.config import Settings
     from rag.embed import FakeEmbedder
     from rag.indexer import build_index
