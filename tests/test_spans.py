@@ -98,30 +98,30 @@ def test_names_are_runs_of_capitalised_words_with_connectors():
     assert "Korea Heritage Service" in names and "Italian Ministry of Culture" in names
 
 
-def test_and_joins_one_word_names_and_organisations_but_not_two_longer_names():
-    text = (
-        "Lee Jae-myung and Giorgia Meloni met the Ministry of Culture and Tourism of Bosnia and Herzegovina."
-    )
-    names = [p.text for p in typed_spans(text, PERSON)]
-    assert names == [
-        "Lee Jae-myung",
-        "Giorgia Meloni",
-        "Ministry of Culture and Tourism of Bosnia and Herzegovina",
-    ]
-
-
-def test_a_title_before_a_name_is_left_out_but_an_office_is_kept_whole():
-    text = (
-        "South Korean President Lee Jae-myung and Italian Prime Minister Giorgia Meloni met Lady Gaga and"
-        " the Executive Vice President of Football Operations."
-    )
-    names = [p.text for p in typed_spans(text, PERSON)]
-    assert names == [
-        "Lee Jae-myung",
-        "Giorgia Meloni",
-        "Lady Gaga",
-        "Executive Vice President of Football Operations",
-    ]
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Lee Jae-myung and Giorgia Meloni met the Ministry of Culture and Tourism"
+            " of Bosnia and Herzegovina.",
+            ["Lee Jae-myung", "Giorgia Meloni", "Ministry of Culture and Tourism of Bosnia and Herzegovina"],
+            id="and-joins-one-word-names-and-organisations-but-not-two-longer-names",
+        ),
+        pytest.param(
+            "South Korean President Lee Jae-myung and Italian Prime Minister Giorgia Meloni met Lady Gaga and"
+            " the Executive Vice President of Football Operations.",
+            [
+                "Lee Jae-myung",
+                "Giorgia Meloni",
+                "Lady Gaga",
+                "Executive Vice President of Football Operations",
+            ],
+            id="a-title-before-a-name-is-left-out-but-an-office-is-kept-whole",
+        ),
+    ],
+)
+def test_where_names_begin_and_end(text, expected):
+    assert [p.text for p in typed_spans(text, PERSON)] == expected
 
 
 def test_short_answer_leaves_out_the_question_words():
