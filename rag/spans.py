@@ -181,6 +181,8 @@ _CONNECTORS = frozenset({
     "bin", "y", "&", "and", "for", "the", "und", "für",
 })  # fmt: skip
 _AND = frozenset({"and", "und"})
+# Name particles that may follow one another: "Ursula von der Leyen".
+_PARTICLES = frozenset({"de", "da", "del", "della", "di", "von", "van", "der", "den", "du", "la", "le"})
 # Words that stand before a person's name without being part of it: "President [Lee Jae-myung]".
 _TITLES = frozenset({
     "president", "minister", "chancellor", "king", "queen", "prince", "princess", "pope", "emperor",
@@ -191,6 +193,7 @@ _TITLES = frozenset({
     "kaiser", "kaiserin", "bürgermeister", "bürgermeisterin", "botschafter", "botschafterin", "herr", "frau",
 })  # fmt: skip
 _ORG_CONNECTORS = frozenset({"of", "for", "für"})
+_AFTER_PERSON_STOPS = frozenset({"for", "für", "the", "and", "und", "&"})
 _GERMAN_ARTICLES = frozenset({
     "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "im", "am",
     "zum", "zur", "vom", "beim", "ins", "ihre", "ihren", "seine", "seinen", "kein", "keine",
@@ -279,15 +282,17 @@ def _names(text: str, language: str) -> list[Phrase]:
             if nxt[:1].isupper():
                 j += 1
                 continue
-            # a connector followed by a capitalised word: "Ministry of Culture"
+            # a connector followed by a capitalised word: "Ministry of Culture", "Ursula von der Leyen"
+            two = j + 2 < len(words) and nxt.casefold() in _PARTICLES and words[j + 2][2] in _PARTICLES
+            n = 2 if two else 1
             if (
                 nxt.casefold() in _CONNECTORS
-                and j + 2 < len(words)
-                and words[j + 2][2][:1].isupper()
-                and not text[words[j + 1][1] : words[j + 2][0]].strip()
-                and (nxt.casefold() not in _AND or _joins_and(words, i, j))
+                and j + n + 1 < len(words)
+                and words[j + n + 1][2][:1].isupper()
+                and not any(text[words[m][1] : words[m + 1][0]].strip() for m in range(j + 1, j + n + 1))
+                and _joins(words, i, j, nxt)
             ):
-                j += 2
+                j += n + 1
                 continue
             break
         k = max(
@@ -302,11 +307,19 @@ def _names(text: str, language: str) -> list[Phrase]:
     return out
 
 
-def _joins_and(words: list[tuple[int, int, str]], i: int, j: int) -> bool:
-    """Whether "and" after the name words[i..j] continues the name: after one word ("Bosnia and
-    Herzegovina") or inside an organisation's name ("Ministry of Culture and Tourism"), but not between
-    two names of several words ("President Lee Jae-myung and Prime Minister Giorgia Meloni")."""
-    return i == j or any(w.casefold() in _ORG_CONNECTORS for _, _, w in words[i + 1 : j])
+def _joins(words: list[tuple[int, int, str]], i: int, j: int, connector: str) -> bool:
+    """Whether a connector after the name words[i..j] continues it (a capitalised word follows).
+
+    "and" joins after one word ("Bosnia and Herzegovina") or inside an organisation's name
+    ("Ministry of Culture and Tourism"), not between two names of several words ("President Lee
+    Jae-myung and Prime Minister Giorgia Meloni"). After a titled person's name, "for", "the" and "and"
+    end it: "President Sergio Mattarella [for Lee]"; name particles ("von der Leyen") and "of" still join.
+    """
+    c = connector.casefold()
+    if c in _AND and not (i == j or any(w.casefold() in _ORG_CONNECTORS for _, _, w in words[i + 1 : j])):
+        return False
+    titled = any(words[n][2].casefold() in _TITLES and words[n + 1][2][:1].isupper() for n in range(i, j))
+    return not (titled and c in _AFTER_PERSON_STOPS)
 
 
 def _norm(word: str) -> str:

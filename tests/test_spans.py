@@ -118,6 +118,12 @@ def test_names_are_runs_of_capitalised_words_with_connectors():
             ],
             id="a-title-before-a-name-is-left-out-but-an-office-is-kept-whole",
         ),
+        pytest.param(
+            "Meloni extended an offer from Italian President Sergio Mattarella for Lee to visit the"
+            " European Commission President Ursula von der Leyen and the Centre for Disease Control.",
+            ["Meloni", "Sergio Mattarella", "Lee", "Ursula von der Leyen", "Centre for Disease Control"],
+            id="for-ends-a-titled-name-but-particles-and-organisations-join",
+        ),
     ],
 )
 def test_where_names_begin_and_end(text, expected):
