@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.lexical import Decompounder, LexicalIndex, terms_of, tokens_of
+from rag.lexical import Acronyms, Decompounder, LexicalIndex, terms_of, tokens_of
 from rag.store import Index
 
 
@@ -79,3 +79,30 @@ def test_capitalised_ordinary_words_are_recognised(lex):
     assert lex.is_common("The")
     assert lex.is_common("Summit")  # "summit" is written in lower case in the articles
     assert not lex.is_common("Mattarella")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("They signed three memoranda of understanding.", ["MOU"]),
+        ("the United Nations and the European Union", ["UN", "EU"]),
+        ("a Korea-EU free-trade agreement", ["FTA"]),
+        ("the Ministry of Foreign Affairs", ["MFA"]),  # "of" skipped between capitalised words
+        ("each unit of the union", []),  # a two-letter acronym needs capitalised words
+        ("tons of carbon per hectare", []),  # lower-case words of three letters are chance
+        ("descendants of endosymbiotic cyanobacteria", []),  # lower case with a joiner skipped
+        ("memoranda, of understanding", []),  # punctuation between the words
+    ],
+)
+def test_phrases_that_spell_out_an_acronym_of_the_corpus(text, expected):
+    acronyms = Acronyms(["The MOUs, the UN, the EU, an FTA, the MFA, TCP, DEC and EUs."])
+    assert acronyms.spelled_in(text) == expected
+
+
+def test_a_sentence_that_spells_out_an_acronym_matches_the_acronym(lex, fake_seed_index):
+    """The German seed article writes "(MOUs)", the English ones "memoranda of understanding"."""
+    index = Index.open(fake_seed_index.index_dir)
+    assert terms_of("How many MOUs?", "en") == ["mou"]  # a plural acronym is the acronym
+    spelled = [i for i, s in enumerate(index.sentences) if "memorand" in s.text and "understanding" in s.text]
+    assert spelled and all("mou" in lex.sentence_terms[i] for i in spelled)
+    assert "mou" in lex.query_terms("How many memoranda of understanding were signed?", "en")
