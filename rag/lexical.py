@@ -282,9 +282,9 @@ class Acronyms:
 
     A phrase spells an acronym when its words' initials are the acronym's letters, in order, with
     "of", "and", "for", "the" (and German joiners) inside either counting as a letter or skipped, and
-    only spaces or hyphens between the words. Lower-case words are chance matches more often ("each
-    unit", "tons of carbon per"), so a phrase with any needs three letters or more, words of four
-    letters or more, and no joiner skipped.
+    only spaces or hyphens between the words (only spaces for two letters: "Korea-Italien" is not
+    "KI"). Lower-case words are chance matches more often ("each unit", "tons of carbon per"), so a
+    phrase with any needs three letters or more, words of four letters or more, and no joiner skipped.
     """
 
     def __init__(self, texts: Iterable[str]) -> None:
@@ -315,7 +315,8 @@ class Acronyms:
         letters = acronym.casefold()
         k, j, last, skipped, lower = 0, i, "", False, False
         while k < len(letters) and j < len(words):
-            if j > i and text[words[j - 1][1] : words[j][0]] not in (" ", "-"):
+            gap = text[words[j - 1][1] : words[j][0]] if j > i else " "
+            if gap != " " and (gap != "-" or len(acronym) == 2):  # "Korea-Italien" is not "KI"
                 return False
             w = words[j][2]
             joiner = w.casefold() in _ACRONYM_JOINERS
