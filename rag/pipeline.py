@@ -267,6 +267,7 @@ class Pipeline:
             threshold = settings.threshold
         self.threshold = DEFAULT_THRESHOLD if threshold is None else check_threshold(threshold)
         self._state = _State(index, Retriever(index, LexicalIndex(index)))
+        spans.load_name_lists()  # a warm question reads no file
         self._reload_lock = threading.Lock()
 
     @classmethod

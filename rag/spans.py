@@ -45,8 +45,10 @@ phrases: numbers and dates.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -250,9 +252,129 @@ def typed_spans(text: str, qtype: str, language: str = "en") -> list[Phrase]:
         ]
     if qtype == DATE:
         return [Phrase(m.start(), m.end(), m.group(), DATE) for m in _DATE_RE.finditer(text)]
-    if qtype in (PERSON, PLACE, ENTITY):
+    if qtype == PERSON:  # not "Asia", "Asian", "January"; "Turkish forces" is a group of people
+        people = (_as_people(text, p) for p in _names(text, language))
+        return [p for p in people if p is not None]
+    if qtype == PLACE:  # not "Italian", "Tuesday"
+        return [p for p in _names(text, language) if not all(map(_not_a_place, _name_words(p)))]
+    if qtype == ENTITY:
         return _names(text, language)
     return []
+
+
+def _name_words(phrase: Phrase) -> list[str]:
+    """The words of a name without connectors or possessives: "Asia and Italy's" -> Asia, Italy."""
+    words = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", phrase.text)
+    return [_possessive_free(w) for w in words if w.casefold() not in _CONNECTORS]
+
+
+def _possessive_free(word: str) -> str:
+    for suffix in ("'s", "’s", "'", "’"):
+        if word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+@functools.cache
+def _place_names() -> frozenset[str]:
+    """Casefolded words of the names of countries, regions and continents in English and German, and
+    of the cities that name time zones (CLDR, as shipped by Babel): "korea", "südkorea", "asia", "seoul".
+    """
+    from babel import Locale
+    from babel.core import get_global
+
+    names = [n for code in ("en", "de") for n in Locale(code).territories.values()]
+    names += [zone.rsplit("/", 1)[-1].replace("_", " ") for zone in get_global("zone_territories")]
+    return frozenset(w.casefold() for n in names for w in re.findall(r"[^\W\d_]+", n) if len(w) > 2)
+
+
+@functools.cache
+def _places_by_prefix() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for p in _place_names():
+        out.setdefault(p[:3], []).append(p)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@functools.cache
+def _languages() -> frozenset[str]:
+    """Casefolded names of languages in English and German (CLDR): "italian", "italienisch", "korean"."""
+    from babel import Locale
+
+    names = [n for code in ("en", "de") for n in Locale(code).languages.values()]
+    return frozenset(n.casefold() for n in names if " " not in n)
+
+
+_NATIONALITY_ENDINGS = (
+    "ian", "ean", "an", "ese", "ish", "i", "er", "ier",
+    "isch", "ische", "ischen", "ischer", "isches", "ischem",
+)  # fmt: skip
+
+
+@functools.cache
+def _derived(word: str) -> bool:
+    """A language name, or another place's name plus an ending ("Asia" + "n", "Ital(y)" + "ian"; at most
+    the place's last three letters replaced): "Italian", "Asian", "italienische", "French"."""
+    w = word.casefold()
+    languages = _languages()
+    if w in languages or w.rstrip("enrsm") in languages:
+        return True
+    for ending in _NATIONALITY_ENDINGS:
+        stem = w[: -len(ending)]
+        if not w.endswith(ending) or len(stem) < 3:
+            continue
+        for p in _places_by_prefix().get(stem[:3], ()):
+            common = len(os.path.commonprefix([stem, p]))
+            extends = common == len(stem) and len(p) - common <= 2  # "asi(a)" + "an"
+            replaces = common >= 4 and len(p) - common <= 3  # "brit(ain)" + "ish"
+            if p != w and (extends or replaces):
+                return True
+    return False
+
+
+def load_name_lists() -> None:
+    """Read the CLDR lists behind people, places and nationalities now, so that no question does."""
+    _places_by_prefix()
+    _languages()
+    _regions()
+
+
+@functools.cache
+def _regions() -> frozenset[str]:
+    """Casefolded names of continents and world regions in English and German (CLDR): "asia", "europa"."""
+    from babel import Locale
+
+    return frozenset(
+        n.casefold() for code in ("en", "de") for k, n in Locale(code).territories.items() if k.isdigit()
+    )
+
+
+_CALENDAR = frozenset(f"{_MONTHS}|{_WEEKDAYS}".split("|"))
+_GROUP = re.compile(r"(?:\s[a-z]+){0,1}\s[a-z]+[^s\W]s\b")  # " research teams", " forces"
+
+
+def _as_people(text: str, name: Phrase) -> Phrase | None:
+    """A name as an answer to "who": None for a continent or region, a month or a weekday, or a
+    nationality alone; a nationality before a plural noun is a group ("Turkish forces", "Japanese
+    research teams"). Countries and cities stay: they sign, win and decide things in the news."""
+    words = _name_words(name)
+    if not words or all(w.casefold() in _CALENDAR for w in words) or name.text.casefold() in _regions():
+        return None
+    if all(map(_is_nationality, words)):
+        group = _GROUP.match(text, name.end)
+        if group is None:
+            return None
+        return Phrase(name.start, group.end(), text[name.start : group.end()], name.kind)
+    return name
+
+
+def _not_a_place(word: str) -> bool:
+    return word.casefold() in _CALENDAR or _is_nationality(word)
+
+
+def _is_nationality(word: str) -> bool:
+    """A nationality or a language: "Italian", "Korean", "Asian", "italienische", "French"; not "Japan"."""
+    return _derived(word)
 
 
 def _names(text: str, language: str) -> list[Phrase]:

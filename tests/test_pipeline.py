@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from rag import store
+from rag import spans, store
 from rag.config import PROJECT_DIR, Settings
 from rag.embed import FakeEmbedder
 from rag.errors import ConfigError, QuestionError
@@ -235,6 +235,25 @@ def test_warm_ask_loads_no_file_and_no_model(fake_pipeline, monkeypatch):
     monkeypatch.setattr("rag.embed.load_embedder", boom)
     monkeypatch.setattr(store, "sha256_file", boom)
     assert fake_pipeline.ask("How many memoranda of understanding were signed?").sentences
+
+
+def test_the_name_lists_are_read_when_the_pipeline_is_made_not_by_a_question(fake_seed_index, monkeypatch):
+    for cached in (
+        spans._place_names,
+        spans._places_by_prefix,
+        spans._languages,
+        spans._derived,
+        spans._regions,
+    ):
+        cached.cache_clear()
+    p = Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder(), threshold=0.0)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("read a CLDR list during ask")
+
+    monkeypatch.setattr("babel.Locale", boom)
+    monkeypatch.setattr("babel.core.get_global", boom)
+    assert p.ask("Who met Italian Prime Minister Giorgia Meloni in Seoul?").sentences
 
 
 def test_reload_swaps_in_a_new_build_without_breaking_asks_in_flight(tmp_path):

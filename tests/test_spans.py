@@ -406,3 +406,43 @@ def test_who_is_a_name_is_answered_with_the_title_or_apposition_not_another_name
 def test_who_is_without_a_description_falls_back_to_the_scored_candidates():
     found = best_span("Who is Meloni?", ["Meloni invited Lee to Rome."], "en")
     assert found is None or found[1].text != "Meloni"
+
+
+@pytest.mark.parametrize(
+    ("text", "qtype", "expected"),
+    [
+        pytest.param(
+            "Korea ranks as Italy's fourth-largest partner in Asia, and its top Asian market in January.",
+            PERSON,
+            ["Korea", "Italy's"],
+            id="continents-nationalities-and-months-are-not-people-but-countries-act",
+        ),
+        pytest.param(
+            "Turkish forces and Japanese research teams joined the Italian prime minister.",
+            PERSON,
+            ["Turkish forces", "Japanese research teams"],
+            id="a-nationality-before-a-plural-noun-is-a-group-of-people",
+        ),
+        pytest.param(
+            "Meloni met the Korean President Lee Jae-myung and Christian Bale in Seoul in January.",
+            PERSON,
+            ["Meloni", "Lee Jae-myung", "Christian Bale", "Seoul"],
+            id="people-are-kept",
+        ),
+        pytest.param(
+            "the first visit to Seoul on Tuesday by an Italian prime minister since the French left Japan.",
+            PLACE,
+            ["Seoul", "Japan"],
+            id="a-nationality-or-a-day-is-not-a-place",
+        ),
+        pytest.param(
+            "die italienische Premierministerin besuchte Südkorea.",
+            PLACE,
+            ["Premierministerin", "Südkorea"],  # the corpus vocabulary tells it from a name
+            id="german-nationality-adjectives-too",
+        ),
+    ],
+)
+def test_people_and_places_are_told_from_nationalities(text, qtype, expected):
+    language = "de" if "die " in text else "en"
+    assert [p.text for p in typed_spans(text, qtype, language)] == expected
