@@ -999,7 +999,7 @@ def best_span(
     (0, Phrase(start=18, end=24, text='Meloni', kind='span'))
     """
     qtype = qtype or question_type(question)
-    described = _describe(question, sentences)
+    described = _describe(question, sentences) or _rank(question, sentences)
     if described is not None:
         return described
     cands, feats, bounds = span_candidates(
@@ -1028,6 +1028,31 @@ _DESCRIPTION_STOPS = frozenset({
     "aus", "met", "traf", "trafen", "said", "sagte", "between", "zwischen", "as", "als", "that", "dass",
 })  # fmt: skip
 _DESCRIPTION_WORDS = 5  # at most this many words before the name: "Italian Prime Minister"
+
+
+# "Where does Korea rank among Italy's partners?" asks for a rank: "fourth-largest".
+_RANK_Q = re.compile(
+    r"\b(?:what|which)\s+(?:rank|ranking)\b|\b(?:where|how)\b.*\b(?:rank|ranks|ranked)\b"
+    r"|\b(?:welche[nm]?|auf welchem)\s+(?:rang|platz)\b|\ban welcher stelle\b|순위|몇 위",
+    re.IGNORECASE,
+)
+_RANK = re.compile(
+    rf"\b(?:{_ORDINAL.pattern})(?:-(?:largest|biggest|most|highest|busiest))?(?![\w.-])"
+    r"|\b(?:zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt)(?:größte|wichtigste|beste)[nmrs]?\b"
+    r"|\btop\s(?:\d+|ten|five|three)\b",
+    re.IGNORECASE,
+)
+
+
+def _rank(question: str, sentences: Sequence[str]) -> tuple[int, Phrase] | None:
+    """For a question about a rank: the first rank phrase of the sentences ("fourth-largest"), if any."""
+    if not _RANK_Q.search(question):
+        return None
+    for k, text in enumerate(sentences):
+        m = _RANK.search(text)
+        if m is not None:
+            return k, Phrase(m.start(), m.end(), m.group(), "span")
+    return None
 
 
 def _describe(question: str, sentences: Sequence[str]) -> tuple[int, Phrase] | None:

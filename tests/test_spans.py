@@ -446,3 +446,35 @@ def test_who_is_without_a_description_falls_back_to_the_scored_candidates():
 def test_people_and_places_are_told_from_nationalities(text, qtype, expected):
     language = "de" if "die " in text else "en"
     assert [p.text for p in typed_spans(text, qtype, language)] == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        (
+            "Where does South Korea rank among Italy's trading partners in Asia?",
+            "South Korea ranks as Italy's fourth-largest trading partner in Asia and its top Asian market.",
+            "fourth-largest",
+        ),
+        (
+            "What ranking does LAX have among airports?",
+            "LAX is the third busiest airport in the world.",
+            "third",
+        ),
+        (
+            "Auf welchem Platz steht Korea?",
+            "Korea ist der viertgrößte Handelspartner Italiens in Asien.",
+            "viertgrößte",
+        ),
+    ],
+)
+def test_a_question_about_a_rank_is_answered_with_the_rank(question, sentence, expected):
+    found = best_span(question, [sentence])
+    assert found is not None and found[1].text == expected
+
+
+def test_a_question_that_only_mentions_a_rank_is_not_asking_for_one():
+    found = best_span(
+        "Which network took first place in the 1970s?", ["ABC was the first network to lead in 1976."]
+    )
+    assert found is not None and found[1].text == "ABC"
