@@ -818,7 +818,9 @@ def _sentence_candidates(
     terms = {t.start: t.term for t in tokens_of(text, language, korean=False)}
     words = [t.word for t in toks]
     is_stop = np.array([t.kind == "w" and t.word in stop for t in toks])
-    is_num = np.array([t.kind == "n" or t.word in _NUMBER_WORD_SET for t in toks])
+    is_num = np.array(
+        [t.kind == "n" or (t.word in _NUMBER_WORD_SET and not _ORDINAL.fullmatch(t.word)) for t in toks]
+    )
     upper = np.array([t.kind == "w" and text[t.start].isupper() for t in toks])
     cap = upper.copy()
     cap[int(np.argmax(isw))] = False  # the sentence's first word
@@ -1010,7 +1012,11 @@ def best_span(
     w = weights or SPAN_WEIGHTS
     scores = feats @ np.array([w.get(f, 0.0) for f in SPAN_FEATURES])
     chosen, prob = choose_span(scores, bounds)
-    typed_found = qtype in TYPED and bool(feats[:, SPAN_FEATURES.index("type_exact")].any())
+    exact = feats[:, SPAN_FEATURES.index("type_exact")]
+    top = int(np.argmax(scores))
+    if qtype == DATE and exact[top]:
+        chosen = top  # "Saturday" itself, not a longer phrase that overlaps more of the other candidates
+    typed_found = qtype in TYPED and bool(exact.any())
     if not typed_found and prob < min_prob:
         return None
     return cands[chosen]

@@ -478,3 +478,12 @@ def test_a_question_that_only_mentions_a_rank_is_not_asking_for_one():
         "Which network took first place in the 1970s?", ["ABC was the first network to lead in 1976."]
     )
     assert found is not None and found[1].text == "ABC"
+
+
+def test_a_date_question_gets_the_best_scoring_date_not_a_longer_phrase_around_a_rank():
+    sentence = (
+        "Meloni arrived in South Korea on Saturday for a three-day official visit, the first bilateral visit"
+        " to Seoul by an Italian prime minister in almost two decades."
+    )
+    found = best_span("When did Meloni arrive in Seoul?", [sentence])
+    assert found is not None and found[1].text == "Saturday"
