@@ -320,7 +320,7 @@ class Acronyms:
                 return False
             w = words[j][2]
             joiner = w.casefold() in _ACRONYM_JOINERS
-            if w[0].casefold() == letters[k]:
+            if w[0].casefold() == letters[k] and not (joiner and k == 0):  # not "in Victoria" for "IV"
                 k, last = k + 1, w
                 if not w[0].isupper() and not joiner:
                     lower = True

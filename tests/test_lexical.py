@@ -93,10 +93,11 @@ def test_capitalised_ordinary_words_are_recognised(lex):
         ("descendants of endosymbiotic cyanobacteria", []),  # lower case with a joiner skipped
         ("memoranda, of understanding", []),  # punctuation between the words
         ("the Korea-Italien Business Forum", []),  # a two-letter acronym needs a space: not "KI"
+        ("railways in Victoria", []),  # a phrase does not start with a joiner: not "IV"
     ],
 )
 def test_phrases_that_spell_out_an_acronym_of_the_corpus(text, expected):
-    acronyms = Acronyms(["The MOUs, the UN, the EU, an FTA, the MFA, TCP, DEC, KI and EUs."])
+    acronyms = Acronyms(["The MOUs, the UN, the EU, an FTA, the MFA, TCP, DEC, KI, IV and EUs."])
     assert acronyms.spelled_in(text) == expected
 
 
