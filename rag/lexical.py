@@ -29,8 +29,8 @@ Terms, per language (the language of the article, or of the question):
   out an acronym written somewhere in the corpus also has the acronym as a term, so
   "How many MOUs were signed?" finds "three memoranda of understanding" (``Acronyms``).
   On XQuAD this changed little (hit@1 en 0.843 -> 0.843, de 0.801 -> 0.803, de->en
-  0.781 -> 0.780); it is for news, where an article often writes out what a question
-  abbreviates.
+  unchanged once a phrase could no longer start with a joiner: "in Victoria" was "IV");
+  it is for news, where an article often writes out what a question abbreviates.
 
 ``coverage`` is BM25 divided by the largest score the query could get (the sum
 of its terms' idf; bm25s's Lucene variant scores each term at most its idf), so

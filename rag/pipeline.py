@@ -70,10 +70,11 @@ MAX_ALSO_REPORTED = 5
 # rag.config, calibrated with rag.metrics.calibrate_threshold (balanced accuracy) on the seed question
 # set eval/questions.jsonl (100 questions: 86 answerable, 14 unanswerable; en 66, de 24, ko 10) against
 # the five seed articles, multilingual-e5-small, chunks of 400 tokens, 2026-11-26: 0.106 abstains on
-# 79% of the unanswerable questions (11/14) and wrongly on 8% of the answerable ones (7/86; 3 of the 7
-# would have been answered right). Reaching 90% of the unanswerable ones would need 0.547 (the
-# report's threshold_strict), which refuses 35% of the answerable ones (30/86). On XQuAD (all
-# answerable) 0.106 refuses 3.1% of English, 3.7% of German and 2.3% of German-on-English questions.
+# 86% of the unanswerable questions (12/14) and wrongly on 8% of the answerable ones (7/86; 5 of the 7
+# have their answer only in an article of another language). Reaching 90% of the unanswerable ones
+# would need 0.276 (the report's threshold_strict), which refuses 21% of the answerable ones (18/86).
+# On XQuAD (all answerable) 0.106 refuses 3.4% of English, 3.8% of German and 2.3% of
+# German-on-English questions.
 # In-sample figures: the seed set is also what they are reported on.
 
 # Two sentences of different articles "report the same thing" when their vectors have at least this
