@@ -24,15 +24,20 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
   by their softmax probabilities (:func:`choose_span`). An untyped question ("What ...?",
   "Why ...?"), or a typed one whose sentences hold no phrase of the expected kind, gets no short
   answer when the best candidate's probability is below :data:`MIN_PROB` (the reader has the
-  sentence).
+  sentence). For a date question the best-scoring date itself wins ("Saturday", not a longer
+  phrase that overlaps more candidates).
 
 Question types and typed phrases are rules: the question word that comes first decides the
 type ("which industries/areas/role" ask for a common noun, not a name); numbers (with unit or
 multiplier, but not ranks such as "first" or "fourth-largest"), dates and runs of capitalised words
 are found with regular expressions. German capitalises every noun, so a capitalised word right after
 an article (der/die/das/ein...) is not taken for a name; a title before a name is not part of it
-("President [Lee Jae-myung]"), and "and" does not join two names of several words. "Who is <name>?"
-is answered with the title before the name or the apposition after it (:func:`_describe`).
+("President [Lee Jae-myung]"), and "and" does not join two names of several words. CLDR's names of
+countries, cities, world regions and languages (Babel) tell people from places and nationalities: a
+"who" answer is not a continent, a month or a nationality alone ("Turkish forces" is a group of
+people), a "where" answer not a nationality or a day. "Who is <name>?" is answered with the title
+before the name or the apposition after it (:func:`_describe`), a question about a rank with the
+rank ("fourth-largest", :func:`_rank`).
 
 Shortcuts: words are matched with the question by Snowball stem or a shared 6-letter prefix
 (no synonyms, no translation: a German question asked of English text only matches names and
@@ -312,9 +317,10 @@ _NATIONALITY_ENDINGS = (
 
 
 @functools.cache
-def _derived(word: str) -> bool:
-    """A language name, or another place's name plus an ending ("Asia" + "n", "Ital(y)" + "ian"; at most
-    the place's last three letters replaced): "Italian", "Asian", "italienische", "French"."""
+def _is_nationality(word: str) -> bool:
+    """A nationality or a language: a language's name, or another place's name plus an ending ("Asia" +
+    "n", "Ital(y)" + "ian"; at most the place's last three letters replaced): "Italian", "Asian",
+    "italienische", "French"; not "Japan"."""
     w = word.casefold()
     languages = _languages()
     if w in languages or w.rstrip("enrsm") in languages:
@@ -370,11 +376,6 @@ def _as_people(text: str, name: Phrase) -> Phrase | None:
 
 def _not_a_place(word: str) -> bool:
     return word.casefold() in _CALENDAR or _is_nationality(word)
-
-
-def _is_nationality(word: str) -> bool:
-    """A nationality or a language: "Italian", "Korean", "Asian", "italienische", "French"; not "Japan"."""
-    return _derived(word)
 
 
 def _names(text: str, language: str) -> list[Phrase]:

@@ -242,7 +242,7 @@ def test_the_name_lists_are_read_when_the_pipeline_is_made_not_by_a_question(fak
         spans._place_names,
         spans._places_by_prefix,
         spans._languages,
-        spans._derived,
+        spans._is_nationality,
         spans._regions,
     ):
         cached.cache_clear()
