@@ -274,6 +274,7 @@ def _name_words(phrase: Phrase) -> list[str]:
 
 
 def _possessive_free(word: str) -> str:
+    """The word without a final possessive: "Italy's" -> "Italy", "Jesus'" -> "Jesus"."""
     for suffix in ("'s", "’s", "'", "’"):
         if word.endswith(suffix):
             return word[: -len(suffix)]
@@ -419,8 +420,7 @@ def _names(text: str, language: str) -> list[Phrase]:
                 continue
             break
         k = max(
-            (n for n in range(i, j) if words[n][2].casefold() in _TITLES and words[n + 1][2][:1].isupper()),
-            default=None,
+            (n for n in range(i, j) if _title_before_name(words, n)), default=None
         )  # not "Vice President of Football Operations": an office, not a title before a name
         if k is not None:  # "South Korean President Lee Jae-myung": the name is what follows the title
             i = k + 1
@@ -441,8 +441,13 @@ def _joins(words: list[tuple[int, int, str]], i: int, j: int, connector: str) ->
     c = connector.casefold()
     if c in _AND and not (i == j or any(w.casefold() in _ORG_CONNECTORS for _, _, w in words[i + 1 : j])):
         return False
-    titled = any(words[n][2].casefold() in _TITLES and words[n + 1][2][:1].isupper() for n in range(i, j))
+    titled = any(_title_before_name(words, n) for n in range(i, j))
     return not (titled and c in _AFTER_PERSON_STOPS)
+
+
+def _title_before_name(words: list[tuple[int, int, str]], n: int) -> bool:
+    """Whether words[n] is a title followed by a capitalised word: "President [Lee]", not "President of"."""
+    return words[n][2].casefold() in _TITLES and words[n + 1][2][:1].isupper()
 
 
 def _norm(word: str) -> str:
@@ -537,10 +542,9 @@ def _trim_name(
         return None
     start, end = spans[0][0], spans[-1][1]
     tail = text[start:end]
-    for suffix in ("'s", "’s", "'", "’"):
-        if tail.endswith(suffix) and len(tail) > len(suffix) + 1:
-            end -= len(suffix)
-            break
+    bare = _possessive_free(tail)
+    if len(bare) > 1:
+        end -= len(tail) - len(bare)
     return Phrase(start, end, text[start:end], phrase.kind)
 
 
