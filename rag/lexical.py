@@ -116,6 +116,13 @@ def _lang(language: str | None) -> str:
     return re.split(r"[-_]", (language or "und").strip().lower(), maxsplit=1)[0] or "und"
 
 
+@functools.lru_cache(maxsize=1024)
+def _question_language(text: str) -> str:
+    from rag.language import detect_language
+
+    return _lang(detect_language(text))
+
+
 @functools.cache
 def stopwords(language: str) -> frozenset[str]:
     """Stop words for a language code; the English list for languages without one."""
@@ -414,10 +421,18 @@ class LexicalIndex:
             return [t for i in ids for t in self.sentence_terms[i]]
         return self._with_parts(tokens_of(chunk.text, language), language, chunk.text)
 
-    def query_terms(self, text: str, language: str | None) -> list[str]:
+    def query_terms(self, text: str, language: str | None, *, drop_own_stopwords: bool = True) -> list[str]:
         """The terms of a question read as ``language``, decompounded with the corpus vocabulary
-        when German. Hangul is only analysed when the corpus has Korean text: otherwise it cannot match."""
-        return self._with_parts(tokens_of(text, language, korean=self.has_hangul), language, text)
+        when German. Hangul is only analysed when the corpus has Korean text: otherwise it cannot match.
+        The stop words of the question's own language are left out too ("which", "did" of an
+        English question read as German): they are never evidence, and as unseen terms they would
+        make every sentence of the other language look as if it lacked most of the question."""
+        toks = tokens_of(text, language, korean=self.has_hangul)
+        own = _question_language(text)
+        if drop_own_stopwords and own != "und" and own != _lang(language):
+            stop = stopwords(own)
+            toks = [t for t in toks if t.word not in stop]
+        return self._with_parts(toks, language, text)
 
     def is_common(self, word: str) -> bool:
         """Whether a (capitalised) word is an ordinary word of the corpus or a stop word: "The", "Despite"."""
@@ -469,7 +484,10 @@ class LexicalIndex:
         return out
 
     def _coverage(self, text: str, language: str) -> np.ndarray:
-        terms = self.query_terms(text, language)
+        # BM25 coverage keeps the question's own stop words: dropping them here as well lowered answer
+        # hit@1 of German questions on English articles (XQuAD) from 0.782 to 0.774, passage recall@1
+        # 0.911 either way (2026-11-26).
+        terms = self.query_terms(text, language, drop_own_stopwords=False)
         top = self.max_score(terms)
         if top <= 0:
             return np.zeros(self.n_chunks, dtype=np.float32)

@@ -75,6 +75,18 @@ def test_german_question_is_read_with_german_stems_against_the_german_article(le
     assert index.articles[best.article_id].language == "de"
 
 
+def test_a_question_read_in_another_language_loses_its_own_stop_words(lex):
+    question = "Which business forum did Lee and Meloni agree to activate?"
+    as_german = lex.query_terms(question, "de")
+    assert "business" in as_german and "lee" in as_german
+    assert not {"which", "did", "and", "to"} & set(as_german)
+    # the weights of a sentence's lexical evidence drop them; BM25 coverage keeps them (measured)
+    assert set(lex.question_weights(question, "de")) == set(as_german)
+    assert "which" in lex.query_terms(question, "de", drop_own_stopwords=False)
+    # read in its own language nothing changes
+    assert lex.query_terms(question, "en") == lex.query_terms(question, "en", drop_own_stopwords=False)
+
+
 def test_capitalised_ordinary_words_are_recognised(lex):
     assert lex.is_common("The")
     assert lex.is_common("Summit")  # "summit" is written in lower case in the articles
