@@ -752,6 +752,8 @@ def _read_question(question: str, language: str, qtype: str, context: str | None
             pos = m.end() + t.end
             if len(rest) > 1 and rest[1] in _AUX:
                 subject = False
+            if language == "de" and len(question) == len(q) and question[m.end() + t.start].isupper():
+                break  # a German noun ends it: "Welches Unternehmen baute" asks for a company, not "baute"
         if m.start() > 0:
             for t in tokens_of(q, language, korean=False):
                 (before if t.end <= m.start() else after).add(t.term)

@@ -19,7 +19,16 @@ def test_english_words_are_stemmed_and_stop_words_dropped():
 
 
 def test_german_question_words_and_articles_are_stop_words():
-    assert terms_of("Wann trafen sich die Staatsoberhäupter?", "de") == ["traf", "staatsoberhaupt"]
+    assert terms_of("Wann trafen sich die Staatsoberhäupter?", "de") == ["treff", "staatsoberhaupt"]
+
+
+@pytest.mark.parametrize(
+    ("language", "inflected", "base"),
+    [("en", "Meloni flew to Seoul", "Meloni flies to Seoul"), ("en", "they met", "they meet"),
+     ("de", "Sie trafen sich", "Sie treffen sich"), ("de", "Das Werk ist gebaut", "Sie bauten das Werk")],
+)  # fmt: skip
+def test_irregular_forms_share_the_term_of_their_lemma(language, inflected, base):
+    assert set(terms_of(inflected, language)) == set(terms_of(base, language))
 
 
 def test_token_offsets_point_into_the_text():
