@@ -408,10 +408,8 @@ def answer_question(
     try:
         _reload(pipeline)
         index = pipeline.index  # one index for the whole reply, even if a new one is swapped in
-        if filters is not None and question.strip() and not _any_admitted(filters, index.articles):
-            message = (
-                f"No indexed article matches the filters ({describe_filters(filters)}). Change or clear them."
-            )
+        message = no_match_message(filters, index.articles) if question.strip() else None
+        if message:
             return Reply(notice_html(message), empty_sources_html(), None)
         answer = pipeline.ask(question, filters=filters, history=tuple(history)[-HISTORY_TURNS:])
     except RagError as e:  # a QuestionError (empty, too long, ...) or a problem with the index
@@ -430,11 +428,17 @@ def answer_question(
     return Reply(answer_html(answer), sources_html(answer, articles), question.strip(), answer)
 
 
-def _any_admitted(filters: Filters, articles: Mapping[str, Article]) -> bool:
-    admits = getattr(filters, "admits", None)
-    if admits is None:
-        return True
-    return any(admits(a.language, a.source, a.published) for a in articles.values())
+def no_match_message(filters: Filters | None, articles: Mapping[str, Article]) -> str | None:
+    """The message when the filters admit none of the articles (what they offer instead), else None."""
+    from rag.retrieve import unmatched
+
+    offer = unmatched(filters, articles)
+    if offer is None or filters is None:
+        return None
+    described = describe_filters(filters)
+    return (
+        f"No indexed article matches the filters ({described}). Change or clear them. In the index: {offer}."
+    )
 
 
 def describe_filters(filters: Filters) -> str:
@@ -779,9 +783,11 @@ def build_app(pipeline: Pipeline, settings: Settings, *, concurrency: int = 4) -
 
         _reload(pipeline)
         try:
-            answer = pipeline.ask(
-                question, filters=make_filters(language, outlet, since, until), history=tuple(history or ())
-            )
+            filters = make_filters(language, outlet, since, until)
+            message = no_match_message(filters, pipeline.index.articles)
+            if message:
+                return {"error": message}
+            answer = pipeline.ask(question, filters=filters, history=tuple(history or ()))
         except RagError as e:
             return {"error": str(e)}
         return answer_to_dict(answer)

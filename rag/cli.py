@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from rag.config import DEFAULT_MODEL, DEFAULT_THRESHOLD, Settings
-from rag.errors import RagError
+from rag.errors import QuestionError, RagError
 
 LOG = logging.getLogger("rag")
 
@@ -165,10 +165,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import Filters, Pipeline
     from rag.render import answer_to_dict, format_answer
+    from rag.retrieve import unmatched
 
     settings = _settings(args)
     pipeline = Pipeline.from_settings(settings)
     filters = Filters(language=args.language, source=args.source, since=args.since, until=args.until)
+    offer = unmatched(filters, pipeline.index.articles)
+    if offer is not None:
+        raise QuestionError(f"no indexed article matches the filters. In the index: {offer}")
     answer = pipeline.ask(args.question, filters=filters)
     if args.json:
         print(json.dumps(answer_to_dict(answer), indent=2, ensure_ascii=False))

@@ -61,6 +61,7 @@ import bisect
 import functools
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -70,7 +71,7 @@ from rag.errors import ConfigError
 from rag.lexical import LexicalIndex
 from rag.sentences import can_answer
 from rag.store import Index
-from rag.types import Hit
+from rag.types import Article, Hit
 
 LOG = logging.getLogger(__name__)
 
@@ -133,6 +134,26 @@ class Filters:
             if self.until and published[: len(self.until)] > self.until:
                 return False
         return True
+
+
+def unmatched(filters: Filters | None, articles: Mapping[str, Article]) -> str | None:
+    """None when ``filters`` admit at least one of ``articles``; otherwise what the articles offer,
+    for the message that says so: "languages de, en; outlets AJP, Yonhap; published 2023-11-10 to
+    2026-01-19; 1 article without a published date"."""
+    if filters is None or filters.empty:
+        return None
+    if any(filters.admits(a.language, a.source, a.published) for a in articles.values()):
+        return None
+    languages = sorted({a.language for a in articles.values()})
+    outlets = sorted({a.source for a in articles.values() if a.source}, key=str.casefold)
+    dates = sorted(a.published[:10] for a in articles.values() if a.published)
+    undated = len(articles) - len(dates)
+    offer = [f"languages {', '.join(languages) or 'none'}", f"outlets {', '.join(outlets) or 'none known'}"]
+    if dates:
+        offer.append(f"published {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else ""))
+    if undated:
+        offer.append(f"{undated} article{'s' if undated > 1 else ''} without a published date")
+    return "; ".join(offer)
 
 
 def _valid_date(value: str) -> bool:

@@ -272,9 +272,9 @@ def test_filters_that_exclude_every_article_say_so(pipeline):
     chat_log, _, _, _ = chat.respond(
         pipeline, "Who visited Seoul?", [], [], {}, "", "", "1990-01-01", "1990-12-31"
     )
-    assert "No indexed article matches the filters (from 1990-01-01, until 1990-12-31)" in text_of(
-        chat_log[-1]["content"]
-    )
+    reply = text_of(chat_log[-1]["content"])
+    assert "No indexed article matches the filters (from 1990-01-01, until 1990-12-31)" in reply
+    assert "In the index: languages de, en" in reply  # what the filters could be instead
 
 
 def test_unexpected_failure_is_an_apology_not_a_traceback(pipeline, caplog):
@@ -378,6 +378,9 @@ def test_api_answers_with_json(served):
     assert isinstance(out, dict) and "error" not in out
     bad = client.predict("", api_name="/ask")
     assert "error" in bad
+    none = client.predict("Who visited Seoul?", "fr", api_name="/ask")
+    assert none["error"].startswith("No indexed article matches the filters (fr). Change or clear them.")
+    assert "In the index: languages de, en" in none["error"]
 
 
 def test_app_port_comes_from_flag_or_environment(monkeypatch):

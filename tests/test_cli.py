@@ -125,6 +125,18 @@ def test_ask_threshold_flag_and_env_decide_abstention(capsys, settings, monkeypa
     assert abstained() and not abstained("--threshold", "0")  # the flag wins over the variable
 
 
+@pytest.mark.parametrize(
+    "flags", [("--language", "fr"), ("--source", "No Such Outlet"), ("--since", "2030-01-01")]
+)
+def test_ask_with_filters_that_admit_no_article_says_what_the_index_has(capsys, settings, flags):
+    run(capsys, "index", *index_args(settings))
+    argv = ["ask", "Who visited Seoul?", *flags, "--index", str(settings.index_dir), "--model", "fake"]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("error: no indexed article matches the filters")
+    assert "languages de, en" in err and "published 20" in err
+
+
 def test_help_shows_the_defaults_in_use(capsys):
     from rag.pipeline import DEFAULT_THRESHOLD
 

@@ -11,7 +11,7 @@ from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.errors import ConfigError
 from rag.indexer import build_index
-from rag.retrieve import DUPLICATE_COSINE, Filters, Retriever
+from rag.retrieve import DUPLICATE_COSINE, Filters, Retriever, unmatched
 from rag.store import Index
 
 
@@ -185,3 +185,12 @@ def test_a_retriever_runs_numpy_blas_on_one_thread(retriever):
     # numpy's own BLAS; a library loaded later by another package (scipy) is not numpy's
     blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas" and "numpy" in lib["filepath"]]
     assert blas and all(lib["num_threads"] == 1 for lib in blas)
+
+
+def test_unmatched_names_what_the_articles_offer_only_when_nothing_is_admitted(retriever):
+    articles = retriever.index.articles
+    assert unmatched(None, articles) is None and unmatched(Filters(), articles) is None
+    assert unmatched(Filters(language="de"), articles) is None
+    offer = unmatched(Filters(language="fr"), articles)
+    assert offer is not None and offer.startswith("languages de, en; outlets ")
+    assert unmatched(Filters(language="de", since="2030"), articles) is not None  # together, nothing
