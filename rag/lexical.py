@@ -207,9 +207,10 @@ def tokens_of(text: str, language: str | None, *, korean: bool = True) -> list[T
     for raw, start, end, tag in pieces:
         if _PLURAL_ACRONYM.fullmatch(raw):  # "MOUs" is the term of "MOU" in every language
             raw = raw[:-1]
-        word = unicodedata.normalize("NFKC", raw).casefold()
+        normal = unicodedata.normalize("NFKC", raw)
+        word = normal.casefold()
         if tag:  # a Kiwi morpheme: already a content morpheme
-            term = _term("en", unicodedata.normalize("NFKC", raw)) if tag == "SL" else word
+            term = _term("en", normal) if tag == "SL" else word
             out.append(Token(word, term, start, end))
             continue
         if word in stop or word == "_":
@@ -219,7 +220,7 @@ def tokens_of(text: str, language: str | None, *, korean: bool = True) -> list[T
             out.extend(Token(g, g, start, end) for g in grams)
             continue
         stem_language = code if code in _STEMMER_NAMES or not word.isascii() else "en"
-        out.append(Token(word, _term(stem_language, unicodedata.normalize("NFKC", raw)), start, end))
+        out.append(Token(word, _term(stem_language, normal), start, end))
     return out
 
 
