@@ -39,6 +39,11 @@ from rag.spans import (
         ("Where did they meet in June?", PLACE),
         ("Which country was the first stop?", PLACE),  # "which" + a place noun
         ("Which Italian president held a summit?", PERSON),
+        ("What German poet was descended from Huguenots?", PERSON),  # a person noun after "what"
+        ("What Goldman Sachs CEO studied in Chicago?", PERSON),
+        ("What did the General Conference name after Tesla?", OTHER),  # "General" is no person here
+        ("Welcher deutsche Dichter stammt von Hugenotten ab?", PERSON),
+        ("Auf welcher Ebene würden Wissenschaftler messen?", ENTITY),  # the scientists are not asked for
         ("Which business forum will they activate?", ENTITY),
         ("Which industries did the two leaders focus on?", OTHER),  # a common noun, not a name
         ("In welchen Bereichen arbeiten sie zusammen?", OTHER),
