@@ -158,6 +158,13 @@ def _stemmer(language: str):  # -> Stemmer.Stemmer | None
     return Stemmer.Stemmer(name)
 
 
+def _american_spelling(word: str) -> str | None:
+    """The American spelling of a British English word, None when it has none ("colour" -> "color")."""
+    from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+
+    return BRITISH_ENGLISH_SPELLINGS.get(word)
+
+
 @functools.cache
 def _stem_word(language: str, word: str) -> str:
     stemmer = _stemmer(language)
@@ -166,7 +173,13 @@ def _stem_word(language: str, word: str) -> str:
 
 def _term(language: str, raw: str) -> str:
     """The term of one word (NFKC-normalised, original case): its lemma (``simplemma``, so
-    "flew" and "fly", "trafen" and "treffen" meet), case-folded and stemmed."""
+    "flew" and "fly", "trafen" and "treffen" meet), case-folded and stemmed. English words are
+    first spelled the American way (``breame``'s list), so "naturalise" meets "naturalized" and
+    "centre" meets "center"."""
+    if language == "en":
+        american = _american_spelling(raw.casefold())
+        if american is not None:
+            raw = american
     if language in _LEMMA_LANGUAGES:
         import simplemma
 

@@ -31,6 +31,15 @@ def test_irregular_forms_share_the_term_of_their_lemma(language, inflected, base
     assert set(terms_of(inflected, language)) == set(terms_of(base, language))
 
 
+@pytest.mark.parametrize(
+    ("british", "american"),
+    [("were naturalised", "were naturalized"), ("the city centre", "the city center"),
+     ("Labour travelled", "labor traveled")],
+)  # fmt: skip
+def test_british_and_american_spellings_share_a_term(british, american):
+    assert terms_of(british, "en") == terms_of(american, "en")
+
+
 def test_token_offsets_point_into_the_text():
     text = "Meloni’s daughter likes K-pop."
     for tok in tokens_of(text, "en"):
