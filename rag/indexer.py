@@ -51,7 +51,7 @@ from rag.types import Article, Chunk, Sentence
 LOG = logging.getLogger(__name__)
 
 # Bump when cleaning, metadata or sentence splitting change what an unchanged file yields.
-INGEST_VERSION = 1
+INGEST_VERSION = 2  # 2: no sentence boundary after "approx." / "ca." before a quantity
 EMBED_GROUP = 256  # texts embedded between two cache commits
 
 

@@ -21,7 +21,8 @@ boundaries, so no character is ever lost or invented even when a library
 normalizes its output.
 
 Shortcuts, on top of the libraries: a boundary right after a day number such as
-"19." is removed when a month name follows ("19. Januar 2026"), and a piece with
+"19." is removed when a month name follows ("19. Januar 2026"), and one after an abbreviation
+before a quantity ("approx. 4 kg", "ca. 30 Prozent"); a piece with
 no letter or digit (a stray closing quote) joins the sentence before it. A long
 line without punctuation stays one sentence (up to 4,000 characters, where it is
 cut at a space to keep pysbd's time linear); ``rag.chunking`` handles length.
@@ -54,6 +55,13 @@ _MONTH_START = re.compile(
     r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
     r"|January|February|March|May|June|July|October|December)\b"
 )
+
+# Abbreviations that stand before a quantity, where pysbd cuts: "consumes approx. | 4 kg", "ca. | 30
+# Prozent", "c. | 1500". The cut is removed when a number, a currency sign or a lower-case word follows.
+_QUANTITY_ABBREVIATION = re.compile(
+    r"(?<![\w.])(?:approx|ca|c|est|incl|excl|nr|bzw|inkl|rd|vgl|zzgl)\.$", re.IGNORECASE
+)
+_QUANTITY_START = re.compile(r"[\d$€£¥₩]|[a-zäöüß]")
 
 
 @functools.cache
@@ -183,8 +191,10 @@ def _join_false_breaks(line: str, spans: list[tuple[int, int]]) -> list[tuple[in
         if joined:
             prev_start, prev_end = joined[-1]
             piece = line[start:end]
-            day_then_month = _DAY_NUMBER_END.search(line[prev_start:prev_end]) and _MONTH_START.match(piece)
-            if day_then_month or not _WORD_CHAR.search(piece):
+            before = line[prev_start:prev_end]
+            day_then_month = _DAY_NUMBER_END.search(before) and _MONTH_START.match(piece)
+            abbreviation = _QUANTITY_ABBREVIATION.search(before) and _QUANTITY_START.match(piece)
+            if day_then_month or abbreviation or not _WORD_CHAR.search(piece):
                 joined[-1] = (prev_start, end)
                 continue
         joined.append((start, end))

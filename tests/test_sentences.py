@@ -94,6 +94,16 @@ def test_day_number_before_a_month_is_never_a_boundary(language):
             "de",
             ["Es gibt z. B. Halbleiter, d. h. Chips.", "Prof. Dr. Schmidt kam um 10 Uhr."],
         ),
+        (  # an abbreviation before a quantity is no boundary
+            "It uses approx. 4 kg of steam. Trade rose ca. 30%. It ended.",
+            "en",
+            ["It uses approx. 4 kg of steam.", "Trade rose ca. 30%.", "It ended."],
+        ),
+        (
+            "Der Handel wuchs um ca. 30 Prozent. Dann kam Meloni.",
+            "de",
+            ["Der Handel wuchs um ca. 30 Prozent.", "Dann kam Meloni."],
+        ),
         (
             "He said: “We agree on chips.” Then he left.",
             "en",
