@@ -250,6 +250,25 @@ def _is_rank(text: str, m: re.Match[str]) -> bool:
     return bool(_ORDINAL.fullmatch(word) or re.match(r"(?:st|nd|rd|th)\b", after, re.IGNORECASE))
 
 
+# A four-digit number after one of these words is a year, not a count or an amount: "in 2024", "seit 1956".
+_YEAR_BEFORE = frozenset({
+    "in", "since", "from", "until", "till", "between", "and", "after", "before", "during",
+    "early", "late", "mid", "year", "im", "seit", "bis", "ab", "von", "vor", "nach", "zwischen", "und",
+    "jahr", "jahre", "anfang", "ende", "mitte",
+})  # fmt: skip
+_YEAR = re.compile(r"(?:1\d{3}|20\d{2})(?:\s?년)?")
+
+
+def _is_year(text: str, m: re.Match[str]) -> bool:
+    """Whether a number match is a year ("in 2024", "2024년"), which answers "when", not "how many"."""
+    if not _YEAR.fullmatch(m.group()):
+        return False
+    if m.group().endswith("년"):
+        return True
+    before = re.search(r"([^\W\d_]+)[\s-]*$", text[: m.start()])
+    return before is not None and before.group(1).casefold() in _YEAR_BEFORE
+
+
 @dataclass(frozen=True)
 class Phrase:
     """A candidate short answer: offsets into the text it was found in."""
@@ -260,11 +279,12 @@ class Phrase:
     kind: str
 
 
-def typed_spans(text: str, qtype: str, language: str = "en") -> list[Phrase]:
-    """Phrases of the kind a question type asks for, in text order.
+def typed_spans(text: str, qtype: str, language: str = "en", *, years: bool = False) -> list[Phrase]:
+    """Phrases of the kind a question type asks for, in text order. A year ("in 2024") answers a
+    number question only with ``years`` (a "how long" question: "from 1966 to 1980").
 
-    >>> [p.text for p in typed_spans("Trade rose to $12.6 billion in 2024.", "number")]
-    ['$12.6 billion', '2024']
+    >>> [p.text for p in typed_spans("Trade rose to $12.6 billion in 2024 from 2,000 firms.", "number")]
+    ['$12.6 billion', '2,000']
     >>> [p.text for p in typed_spans("President Sergio Mattarella met Yoon Suk Yeol.", "person")]
     ['Sergio Mattarella', 'Yoon Suk Yeol']
     """
@@ -272,7 +292,9 @@ def typed_spans(text: str, qtype: str, language: str = "en") -> list[Phrase]:
         return [
             Phrase(m.start(), m.end(), m.group(), NUMBER)
             for m in _NUMBER_RE.finditer(text)
-            if m.group().strip() and not _is_rank(text, m)  # "the first visit", "the 2nd summit": ranks
+            if m.group().strip()
+            and not _is_rank(text, m)  # "the first visit", "the 2nd summit": ranks
+            and (years or not _is_year(text, m))  # "in 2024": a date
         ]
     if qtype == DATE:
         return [Phrase(m.start(), m.end(), m.group(), DATE) for m in _DATE_RE.finditer(text)]
@@ -512,7 +534,7 @@ def pick_short_answer(
     percent = bool(re.search(r"percent|prozent|%|퍼센트", question.casefold()))
     duration = bool(_DURATION_Q.search(question.casefold()))
     best: tuple[float, Phrase] | None = None
-    for phrase in typed_spans(text, qtype, language):
+    for phrase in typed_spans(text, qtype, language, years=duration):
         if qtype in (PERSON, PLACE, ENTITY):
             phrase = _trim_name(text, phrase, q_words, is_common)
             if phrase is None:
@@ -930,7 +952,7 @@ def _sentence_candidates(
     type_part = np.zeros(len(lo), dtype=bool)
     is_pick = np.zeros(len(lo), dtype=bool)
     if typed_q:
-        for p in typed_spans(text, q.qtype, language):
+        for p in typed_spans(text, q.qtype, language, years=bool(_DURATION_Q.search(question.casefold()))):
             same = (starts == p.start) & (ends == p.end)
             type_exact |= same
             type_cover |= (starts <= p.start) & (ends >= p.end) & ~same

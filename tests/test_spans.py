@@ -89,6 +89,20 @@ def test_a_rank_is_not_a_number_phrase():
     assert [p.text for p in typed_spans(text, NUMBER)] == ["19", "three-day"]
 
 
+def test_a_year_is_not_a_number_phrase_except_for_how_long():
+    text = "Trade grew from $8.08 billion in 2012 to $12.6 billion; 2000 guests came; seit 1956 und 2024년."
+    assert [p.text for p in typed_spans(text, NUMBER)] == ["$8.08 billion", "$12.6 billion", "2000"]
+    with_years = [p.text for p in typed_spans(text, NUMBER, years=True)]
+    assert with_years == ["$8.08 billion", "2012", "$12.6 billion", "2000", "1956", "2024년"]
+    theatre = "The summer theatre ran from 1966 until 1980."  # how long it ran may be answered with years
+    theatre_words = [(4, 18)]
+    how_long, how_many = "How long did the summer theatre run?", "How many plays did the theatre stage?"
+    assert pick_short_answer(theatre, NUMBER, how_long, theatre_words) is not None
+    assert pick_short_answer(theatre, NUMBER, how_many, theatre_words) is None
+    trade = pick_short_answer("Trade rose in 2024 to $12.6 billion.", NUMBER, "How much was trade?", [])
+    assert trade.text == "$12.6 billion"
+
+
 def test_dates_in_english_german_and_korean():
     spans = [
         p.text
