@@ -49,6 +49,8 @@ from rag.spans import (
         ("In welchen Bereichen arbeiten sie zusammen?", OTHER),
         ("Why did Lee thank Italy?", OTHER),
         ("What sea bordered Genghis Khan's empire when he died?", OTHER),  # "when" opens a clause
+        ("When many people are arrested, what is a common tactic?", OTHER),  # so does a leading one
+        ("Wenn viele verhaftet werden, welche Taktik ist üblich?", ENTITY),
         ("How old was Meloni when she took office?", NUMBER),
         ("What was the trade volume between Korea and Italy in 2024?", NUMBER),
         ("How and when did the plague reach Europe?", DATE),
