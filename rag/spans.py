@@ -97,6 +97,8 @@ _PERSON_NOUNS_DE = (
     r"|arzt|ärztin|professor(?:in)?|theologe|bischof|priester|mönch|herrscher(?:in)?|prinz(?:essin)?"
     r"|herzog(?:in)?|sultan|nachfolger(?:in)?|vorgänger(?:in)?|reformator|verteidiger(?:in)?|unternehmer(?:in)?)"
 )
+# Not a modifier of a person noun: "What did the president say?" asks what, not who.
+_AUX_EN = r"(?:did|does|do|is|was|were|are|has|had|have|will|would|can|could|should|may|might|must)"
 _PLACE_NOUNS_EN = r"(?:country|countries|city|cities|town|state|region|continent|island|nation)"
 _PLACE_NOUNS_DE = r"(?:land|länder|stadt|städte|staat|region|ort|kontinent|insel)"
 _QTYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -113,7 +115,7 @@ _QTYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|몇|얼마")),
     (PERSON, re.compile(
         r"\bwho(?:m|se)?\b|\bwer\b|\bwe[mn]\b|\bwessen\b|누가|누구"
-        rf"|\b(?:which|what)\s+(?:[\w'-]+\s+){{0,2}}{_PERSON_NOUNS_EN}\b"
+        rf"|\b(?:which|what)\s+(?:(?!{_AUX_EN}\b)[\w'-]+\s+){{0,2}}{_PERSON_NOUNS_EN}\b"
         rf"|\bwelche[mnrs]?\s+(?:[a-zäöüß]+e[nrsm]?\s+)?{_PERSON_NOUNS_DE}\b")),  # "welcher deutsche Dichter"
     (PLACE, re.compile(
         r"\bwhere\b|\bwo(?:hin|her)?\b|어디"
@@ -305,7 +307,7 @@ def typed_spans(text: str, qtype: str, language: str = "en", *, years: bool = Fa
     if qtype == DATE:
         return [Phrase(m.start(), m.end(), m.group(), DATE) for m in _DATE_RE.finditer(text)]
     if qtype == PERSON:  # not "Asia", "Asian", "January"; "Turkish forces" is a group of people
-        people = (_as_people(text, p) for p in _names(text, language))
+        people = (_as_people(text, p, language) for p in _names(text, language))
         return [p for p in people if p is not None]
     if qtype == PLACE:  # not "Italian", "Tuesday"
         return [p for p in _names(text, language) if not all(map(_not_a_place, _name_words(p)))]
@@ -403,16 +405,32 @@ def _regions() -> frozenset[str]:
     )
 
 
+# The last word of a building's or a landmark's name: no answer to "who" ("the presidential Blue House").
+_LANDMARKS_EN = frozenset({
+    "house", "palace", "hall", "building", "tower", "centre", "center", "street", "avenue", "road", "square",
+    "park", "airport", "station", "stadium", "arena", "church", "cathedral", "chapel", "temple", "mosque",
+    "bridge", "river", "lake", "mountain", "mountains", "museum", "hospital", "hotel", "castle", "gate",
+    "garden", "gardens", "library", "theatre", "theater", "market", "harbour", "harbor", "canal", "valley",
+})  # fmt: skip
+_LANDMARKS_DE = frozenset({
+    "haus", "hause", "palast", "halle", "gebäude", "turm", "zentrum", "straße", "platz", "park", "flughafen",
+    "bahnhof", "stadion", "kirche", "dom", "brücke", "fluss", "berg", "museum", "krankenhaus", "schloss",
+    "burg", "tor", "garten", "bibliothek", "theater", "markt", "hafen", "kanal", "tal",
+})  # fmt: skip
 _CALENDAR = frozenset(f"{_MONTHS}|{_WEEKDAYS}".split("|"))
 _GROUP = re.compile(r"(?:\s[a-z]+){0,1}\s[a-z]+[^s\W]s\b")  # " research teams", " forces"
 
 
-def _as_people(text: str, name: Phrase) -> Phrase | None:
-    """A name as an answer to "who": None for a continent or region, a month or a weekday, or a
-    nationality alone; a nationality before a plural noun is a group ("Turkish forces", "Japanese
-    research teams"). Countries and cities stay: they sign, win and decide things in the news."""
+def _as_people(text: str, name: Phrase, language: str = "en") -> Phrase | None:
+    """A name as an answer to "who": None for a continent or region, a month or a weekday, a
+    building or a landmark ("Blue House", "Tyne Bridge"), or a nationality alone; a nationality
+    before a plural noun is a group ("Turkish forces", "Japanese research teams"). Countries and
+    cities stay: they sign, win and decide things in the news."""
     words = _name_words(name)
     if not words or all(w.casefold() in _CALENDAR for w in words) or name.text.casefold() in _regions():
+        return None
+    german = language.startswith("de")  # a German noun alone is capitalised too: "im Blauen Haus"
+    if (len(words) > 1 or german) and words[-1].casefold() in (_LANDMARKS_DE if german else _LANDMARKS_EN):
         return None
     if all(map(_is_nationality, words)):
         group = _GROUP.match(text, name.end)

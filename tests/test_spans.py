@@ -40,6 +40,7 @@ from rag.spans import (
         ("Which country was the first stop?", PLACE),  # "which" + a place noun
         ("Which Italian president held a summit?", PERSON),
         ("What German poet was descended from Huguenots?", PERSON),  # a person noun after "what"
+        ("What did the Italian president say?", OTHER),  # but "what did ..." asks what
         ("What Goldman Sachs CEO studied in Chicago?", PERSON),
         ("What did the General Conference name after Tesla?", OTHER),  # "General" is no person here
         ("Welcher deutsche Dichter stammt von Hugenotten ab?", PERSON),
@@ -449,6 +450,18 @@ def test_who_is_without_a_description_falls_back_to_the_scored_candidates():
             PERSON,
             ["Meloni", "Lee Jae-myung", "Christian Bale", "Seoul"],
             id="people-are-kept",
+        ),
+        pytest.param(
+            "Lee met Meloni at the presidential Blue House in Seoul; Elizabeth II opened the Tyne Bridge.",
+            PERSON,
+            ["Lee", "Meloni", "Seoul", "Elizabeth II"],
+            id="buildings-and-landmarks-are-not-people",
+        ),
+        pytest.param(
+            "die Präsidentin Meloni traf Lee im Blauen Haus.",
+            PERSON,
+            ["Meloni", "Lee"],
+            id="nor-in-german",
         ),
         pytest.param(
             "the first visit to Seoul on Tuesday by an Italian prime minister since the French left Japan.",
