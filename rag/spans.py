@@ -783,6 +783,7 @@ class _Question:
 
     qtype: str
     why: bool  # asks for a cause
+    duration: bool  # asks "how long": a year ("from 1966 until 1980") may answer it
     stems: frozenset[str]  # stems of its content words (and the context's)
     prefixes: frozenset[str]  # the first 6 letters of its content words
     heads: frozenset[str]  # stems of the words right after "what/which/how many": "What band ..." -> band
@@ -826,6 +827,7 @@ def _read_question(question: str, language: str, qtype: str, context: str | None
     return _Question(
         qtype=qtype,
         why=qtype == OTHER and bool(_WHY_RE.search(q)),
+        duration=bool(_DURATION_Q.search(q)),
         stems=frozenset(stems),
         prefixes=frozenset(prefixes),
         heads=frozenset(heads),
@@ -976,7 +978,7 @@ def _sentence_candidates(
     type_part = np.zeros(len(lo), dtype=bool)
     is_pick = np.zeros(len(lo), dtype=bool)
     if typed_q:
-        for p in typed_spans(text, q.qtype, language, years=bool(_DURATION_Q.search(question.casefold()))):
+        for p in typed_spans(text, q.qtype, language, years=q.duration):
             same = (starts == p.start) & (ends == p.end)
             type_exact |= same
             type_cover |= (starts <= p.start) & (ends >= p.end) & ~same
