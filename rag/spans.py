@@ -417,20 +417,35 @@ _LANDMARKS_DE = frozenset({
     "bahnhof", "stadion", "kirche", "dom", "brücke", "fluss", "berg", "museum", "krankenhaus", "schloss",
     "burg", "tor", "garten", "bibliothek", "theater", "markt", "hafen", "kanal", "tal",
 })  # fmt: skip
+# The last word of an event's name: no answer to "who" either ("the 2026 Olympic and Paralympic Winter
+# Games", "the G20 Summit"). Not "Congress": the Indian National Congress is a body that acts.
+_EVENTS_EN = frozenset({
+    "games", "olympics", "olympiad", "cup", "championship", "championships", "tournament", "festival",
+    "expo", "exposition", "marathon", "prix", "bowl", "summit", "conference", "war", "wars", "revolution",
+    "crisis", "treaty", "accord", "agreement", "act", "award", "awards", "prize", "medal",
+})  # fmt: skip
+_EVENTS_DE = frozenset({
+    "spiele", "olympiade", "pokal", "meisterschaft", "meisterschaften", "turnier", "festival", "messe",
+    "gipfel", "gipfeltreffen", "konferenz", "krieg", "kriege", "revolution", "krise", "vertrag",
+    "abkommen", "gesetz", "preis", "medaille",
+})  # fmt: skip
+_NOT_PEOPLE_EN = _LANDMARKS_EN | _EVENTS_EN
+_NOT_PEOPLE_DE = _LANDMARKS_DE | _EVENTS_DE
 _CALENDAR = frozenset(f"{_MONTHS}|{_WEEKDAYS}".split("|"))
 _GROUP = re.compile(r"(?:\s[a-z]+){0,1}\s[a-z]+[^s\W]s\b")  # " research teams", " forces"
 
 
 def _as_people(text: str, name: Phrase, language: str = "en") -> Phrase | None:
     """A name as an answer to "who": None for a continent or region, a month or a weekday, a
-    building or a landmark ("Blue House", "Tyne Bridge"), or a nationality alone; a nationality
+    building or a landmark ("Blue House", "Tyne Bridge"), an event ("Winter Games", "G20 Summit"),
+    or a nationality alone; a nationality
     before a plural noun is a group ("Turkish forces", "Japanese research teams"). Countries and
     cities stay: they sign, win and decide things in the news."""
     words = _name_words(name)
     if not words or all(w.casefold() in _CALENDAR for w in words) or name.text.casefold() in _regions():
         return None
     german = language.startswith("de")  # a German noun alone is capitalised too: "im Blauen Haus"
-    if (len(words) > 1 or german) and words[-1].casefold() in (_LANDMARKS_DE if german else _LANDMARKS_EN):
+    if (len(words) > 1 or german) and words[-1].casefold() in (_NOT_PEOPLE_DE if german else _NOT_PEOPLE_EN):
         return None
     if all(map(_is_nationality, words)):
         group = _GROUP.match(text, name.end)

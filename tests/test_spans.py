@@ -464,6 +464,18 @@ def test_who_is_without_a_description_falls_back_to_the_scored_candidates():
             id="nor-in-german",
         ),
         pytest.param(
+            "Meloni backed the 2026 Olympic and Paralympic Winter Games in Milan at the G20 Summit.",
+            PERSON,
+            ["Meloni", "Milan"],
+            id="events-are-not-people",
+        ),
+        pytest.param(
+            "Meloni sprach beim Gipfeltreffen mit Lee über die Olympischen Spiele.",
+            PERSON,
+            ["Meloni", "Lee"],
+            id="nor-german-events",
+        ),
+        pytest.param(
             "the first visit to Seoul on Tuesday by an Italian prime minister since the French left Japan.",
             PLACE,
             ["Seoul", "Japan"],
