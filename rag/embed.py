@@ -45,6 +45,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -118,6 +119,13 @@ class Embedder(ABC):
         """Questions -> float32 (n, dim), rows of length 1 (e5 adds its ``query: `` prompt)."""
         return self._embed_checked(texts, "query")
 
+    def embed_queries_and_documents(
+        self, queries: Sequence[str], documents: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(embed_queries(queries), embed_documents(documents))``; a subclass may compute both in
+        one pass of the model (a question is embedded both ways to score answer sentences)."""
+        return self.embed_queries(queries), self.embed_documents(documents)
+
     def count_tokens(self, text: str) -> int:
         """How many tokens the model reads for ``text`` as a document; compare with ``max_tokens``.
 
@@ -125,23 +133,32 @@ class Embedder(ABC):
         """
         return len(_WORD.findall(text)) + 2
 
-    def _embed_checked(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    @staticmethod
+    def _text_list(texts: Sequence[str]) -> list[str]:
         if isinstance(texts, str):
             raise TypeError("expected a list of texts, got one string: wrap it in a list")
         texts = list(texts)
         if not all(isinstance(t, str) for t in texts):
             raise TypeError("every text to embed must be a str")
+        return texts
+
+    def _embed_checked(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        texts = self._text_list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = np.asarray(self._embed(texts, kind), dtype=np.float32)
-        if vectors.shape != (len(texts), self.dim):
+        return self._unit_rows(self._embed(texts, kind), len(texts))
+
+    def _unit_rows(self, raw: np.ndarray, n: int) -> np.ndarray:
+        """The model's output for ``n`` texts, checked and normalised to rows of length 1."""
+        vectors = np.asarray(raw, dtype=np.float32)
+        if vectors.shape != (n, self.dim):
             raise ModelError(
                 f"embedding model {self.model_id} returned shape {vectors.shape} "
-                f"for {len(texts)} texts, expected ({len(texts)}, {self.dim})"
+                f"for {n} texts, expected ({n}, {self.dim})"
             )
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         vectors = np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
-        self.texts_embedded += len(texts)
+        self.texts_embedded += n
         return vectors
 
 
@@ -224,17 +241,20 @@ class OnnxQueryEncoder:
         options.log_severity_level = 3  # errors only
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def token_ids(self, text: str) -> list[int]:
-        """The ids the model reads for a question: prompt and special tokens included, truncated
-        like sentence-transformers does (the end of the text dropped, the closing token kept)."""
-        ids = self.tokenizer.encode(self.prompt + text, add_special_tokens=True).ids
+    def token_ids(self, text: str, prompt: str | None = None) -> list[int]:
+        """The ids the model reads for a question (or for ``text`` after another ``prompt``): prompt
+        and special tokens included, truncated like sentence-transformers does (the end of the text
+        dropped, the closing token kept)."""
+        prompt = self.prompt if prompt is None else prompt
+        ids = self.tokenizer.encode(prompt + text, add_special_tokens=True).ids
         if len(ids) > self.max_length:
             ids = ids[: self.max_length - 1] + ids[-1:]
         return ids
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Float32 (len(texts), dim), rows of length 1; ``texts`` is not empty."""
-        rows = [self.token_ids(t) for t in texts]
+    def encode(self, texts: list[str], prompt: str | None = None) -> np.ndarray:
+        """Float32 (len(texts), dim), rows of length 1; ``texts`` is not empty. Another ``prompt``
+        replaces the query prompt: the same graph embeds passages after ``passage: ``."""
+        rows = [self.token_ids(t, prompt) for t in texts]
         width = max(len(r) for r in rows)
         ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -263,6 +283,8 @@ class SentenceTransformerEmbedder(Embedder):
     ) -> None:
         super().__init__()
         self.query_encoder = query_encoder  # embeds the questions when set
+        self._side: ThreadPoolExecutor | None = None  # embed_queries_and_documents' second thread
+        self._side_lock = threading.Lock()
         if isinstance(model, str | Path):
             folder = Path(model).expanduser()
             model_id = model_id or f"{folder.resolve()}@{folder_fingerprint(folder)}"
@@ -296,6 +318,28 @@ class SentenceTransformerEmbedder(Embedder):
             normalize_embeddings=True,
             convert_to_numpy=True,
         )
+
+    def embed_queries_and_documents(
+        self, queries: Sequence[str], documents: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """With the ONNX question encoder, the documents (a question's passage form) are embedded by
+        it too, on a second thread while the queries are: a warm question then waits about as long as
+        for the question alone (one batch of both took 10 ms more; sentence-transformers, 40 ms more).
+        The base class's two calls otherwise."""
+        encoder = self.query_encoder
+        q, d = self._text_list(queries), self._text_list(documents)
+        if encoder is None or not q or not d or len(q) + len(d) > self.batch_size:
+            return super().embed_queries_and_documents(q, d)
+        with self._side_lock:
+            if self._side is None:
+                self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-embed")
+            side = self._side
+        passages = side.submit(encoder.encode, d, self.document_prompt)
+        try:
+            query_vectors = encoder.encode(q)
+        finally:
+            document_vectors = passages.result()
+        return self._unit_rows(query_vectors, len(q)), self._unit_rows(document_vectors, len(d))
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a document: prompt and special tokens included."""

@@ -328,15 +328,16 @@ class Pipeline:
 
     # --- asking ----------------------------------------------------------------------------------------
 
-    def _vectors(self, question: str, context: str | None) -> tuple[np.ndarray, np.ndarray]:
-        """(question vector, retrieval vector): the latter blends in the context of a follow-up."""
+    def _vectors(self, question: str, context: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(question vector, retrieval vector, the question embedded as a passage): the retrieval
+        vector blends in the context of a follow-up; the passage form scores answer sentences."""
         texts = [question] + ([context] if context else [])
-        vectors = self.embedder.embed_queries(texts)
+        vectors, passage = self.embedder.embed_queries_and_documents(texts, [question])
         q = vectors[0]
         if not context:
-            return q, q
+            return q, q, passage[0]
         blended = q + CONTEXT_WEIGHT * vectors[1]
-        return q, blended / max(float(np.linalg.norm(blended)), 1e-12)
+        return q, blended / max(float(np.linalg.norm(blended)), 1e-12), passage[0]
 
     def retrieve(self, question: str, *, k: int = N_HITS, filters: Filters | None = None) -> list[Hit]:
         """The ``k`` best chunks for a question, best first (near-duplicates removed)."""
@@ -344,7 +345,7 @@ class Pipeline:
         if not isinstance(k, int) or k < 1:
             raise QuestionError(f"k must be a whole number of at least 1, got {k!r}")
         state = self._state
-        q, _ = self._vectors(question, None)
+        q = self.embedder.embed_queries([question])[0]
         return state.retriever.rank(q, question, filters=filters, depth=max(k, 50)).hits(k)
 
     def ask(self, question: str, *, filters: Filters | None = None, history: Sequence[str] = ()) -> Answer:
@@ -352,17 +353,29 @@ class Pipeline:
         question = clean_question(question)
         state = self._state  # the whole request uses this build
         context = followup_context(question, list(history or ()))
-        _q, retrieval_vector = self._vectors(question, context)
+        _q, retrieval_vector, passage_vector = self._vectors(question, context)
         ranked = state.retriever.rank(retrieval_vector, question, filters=filters, context=context)
         hits = tuple(ranked.hits(N_HITS))
         if not hits:
             return Answer(question=question, abstained=True, confidence=0.0, hits=hits)
         qtype = ans.question_type(question)
-        candidates = ans.sentence_candidates(state.retriever, ranked, question, qtype, context=context)
+        language = detect_language(question)
+        cross = language != "und" and language not in state.retriever.languages
+        candidates = ans.sentence_candidates(
+            state.retriever,
+            ranked,
+            question,
+            qtype,
+            context=context,
+            passage_vector=passage_vector,
+            cross=cross,
+        )
         if not candidates:
             return Answer(question=question, abstained=True, confidence=0.0, hits=hits)
         best = candidates[0]
-        confidence = confidence_of(confidence_features(state, question, best))
+        # Whether the articles answer at all is read on the sentence the confidence was fitted on.
+        reference = best if cross else ans.best_by(candidates, ans.BASE_WEIGHTS)
+        confidence = confidence_of(confidence_features(state, question, reference))
         if confidence < self.threshold:
             return Answer(
                 question=question,

@@ -229,6 +229,7 @@ class Retriever:
             [codes.setdefault(s.article_id, len(codes)) for s in index.sentences], dtype=np.int64
         )
         self._chunk_language = [index.articles[c.article_id].language for c in index.chunks]
+        self.languages = frozenset(a.language for a in index.articles.values())
         self._mask_cache: dict[Filters, np.ndarray] = {}
         self._sentence_mask_cache: dict[Filters, np.ndarray] = {}
         self.chunk_vectors, self.sentence_vectors = self._language_centred()

@@ -6,6 +6,9 @@ import pytest
 
 from rag import spans
 from rag.answer import (
+    BASE_WEIGHTS,
+    FEATURES,
+    SENTENCE_WEIGHTS,
     Candidate,
     choose_sentences,
     cite,
@@ -48,11 +51,27 @@ def test_candidates_are_sentences_of_the_best_chunks_with_all_features(retriever
     allowed = {s for cid in ranked.order[:4] for s in retriever.chunk_sentences[cid]}
     assert {c.sentence_id for c in cands} <= allowed
     for c in cands:
-        assert {"dense", "lexical", "lexical_rel", "context", "type", "passage", "top"} <= set(c.features)
+        assert set(FEATURES) <= set(c.features)
         assert 0.0 <= c.features["lexical"] <= 1.0 + 1e-9
     best = retriever.index.sentences[cands[0].sentence_id].text
     assert "three memorand" in best
     assert cands[0].phrase is not None and cands[0].phrase.text == "three"
+
+
+def test_the_question_as_a_passage_and_the_language_pick_feature_and_weights(retriever):
+    question = "How many memoranda of understanding were signed?"
+    embedder = FakeEmbedder()
+    ranked = retriever.rank(embedder.embed_queries([question])[0], question)
+    qtype = question_type(question)
+    passage = embedder.embed_documents(["memoranda signed at the summit"])[0]
+    for cross, weights in ((False, SENTENCE_WEIGHTS), (True, BASE_WEIGHTS)):
+        cands = sentence_candidates(retriever, ranked, question, qtype, passage_vector=passage, cross=cross)
+        for c in cands:
+            expected = float(retriever.sentence_vectors[c.sentence_id] @ passage)
+            assert c.features["symmetric"] == pytest.approx(expected)
+            assert c.score == pytest.approx(sum(weights[f] * c.features[f] for f in weights))
+    plain = sentence_candidates(retriever, ranked, question, qtype)  # no passage form: the query's cosine
+    assert all(c.features["symmetric"] == c.features["dense"] for c in plain)
 
 
 def _cand(sid: int, score: float) -> Candidate:

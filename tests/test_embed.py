@@ -88,6 +88,15 @@ def test_fail_after_simulates_a_crash_midway() -> None:
     assert emb.texts_embedded == 2
 
 
+def test_queries_and_documents_together_equal_the_two_calls() -> None:
+    emb = FakeEmbedder()
+    queries, documents = emb.embed_queries_and_documents(["Who came?", "When?"], ["Who came?"])
+    assert np.array_equal(queries, emb.embed_queries(["Who came?", "When?"]))
+    assert np.array_equal(documents, emb.embed_documents(["Who came?"]))
+    with pytest.raises(TypeError, match="one string"):
+        emb.embed_queries_and_documents("Who came?", ["Who came?"])
+
+
 def test_a_bare_string_is_refused() -> None:
     with pytest.raises(TypeError, match="list of texts"):
         FakeEmbedder().embed_documents("Seoul")  # type: ignore[arg-type]
@@ -330,6 +339,15 @@ def test_query_and_document_prompts_are_applied(e5: SentenceTransformerEmbedder)
     by_hand = e5.model.encode(["passage: " + text, text], normalize_embeddings=True)
     assert float(by_hand[0] @ as_doc) > 0.9999  # the document prompt is "passage: ", not dropped
     assert float(by_hand[1] @ as_doc) < 0.999
+
+
+@pytest.mark.model
+def test_a_question_and_its_passage_form_come_from_one_batch(e5: SentenceTransformerEmbedder) -> None:
+    assert e5.query_encoder is not None  # the ONNX question encoder embeds both forms in one run
+    queries, documents = e5.embed_queries_and_documents(SENTENCES[:2], SENTENCES[:1])
+    assert queries.shape == (2, 384) and documents.shape == (1, 384)
+    assert (queries * e5.embed_queries(SENTENCES[:2])).sum(axis=1).min() > 0.9999
+    assert float(documents[0] @ e5.embed_documents(SENTENCES[:1])[0]) > 0.9999
 
 
 @pytest.mark.model

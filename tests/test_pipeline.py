@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from rag import answer as ans
 from rag import spans, store
 from rag.config import PROJECT_DIR, Settings
 from rag.embed import FakeEmbedder
@@ -23,6 +24,8 @@ from rag.pipeline import (
     Filters,
     Pipeline,
     clean_question,
+    confidence_features,
+    confidence_of,
     followup_context,
     is_followup,
 )
@@ -71,6 +74,27 @@ def test_every_seed_question_gets_answers_with_exact_citations(fake_pipeline):
             first, second = a.sentences
             assert first.citation.article_id == second.citation.article_id
             assert first.citation.end <= second.citation.start
+
+
+def test_answer_and_confidence_come_from_their_own_weights(fake_pipeline):
+    """The answer is the best sentence under SENTENCE_WEIGHTS; the confidence is read on the one
+    BASE_WEIGHTS pick, the choice the confidence model and threshold were fitted on."""
+    state = fake_pipeline._state
+    differ = 0
+    for q in QUESTIONS[:40]:
+        question = clean_question(q["question"])
+        a = fake_pipeline.ask(question)
+        qv, _, pv = fake_pipeline._vectors(question, None)
+        ranked = state.retriever.rank(qv, question)
+        cands = ans.sentence_candidates(
+            state.retriever, ranked, question, ans.question_type(question), passage_vector=pv
+        )
+        reference = ans.best_by(cands, ans.BASE_WEIGHTS)
+        assert a.confidence == pytest.approx(confidence_of(confidence_features(state, question, reference)))
+        best = state.index.sentences[cands[0].sentence_id]
+        assert a.abstained or best.text in {s.text for s in a.sentences}
+        differ += reference.sentence_id != cands[0].sentence_id
+    assert differ  # the two weight sets do not always agree
 
 
 def test_abstentions_hold_the_closest_passages_with_exact_citations(fake_seed_index):
