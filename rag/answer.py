@@ -7,9 +7,11 @@ and build citations that quote the article exactly.
 
 Sentence selection scores every sentence of the 4 best retrieved chunks with a
 linear combination of features (:data:`SENTENCE_WEIGHTS`, fitted on XQuAD with
-2-fold cross-validation by article; the measurements are in the comment there):
+2-fold cross-validation by article; the measurements are in the comment there; questions in a
+language none of the articles have, and the confidence, use :data:`BASE_WEIGHTS`):
 
 * ``dense``: cosine of the question and the sentence (vectors precomputed at index time);
+* ``symmetric``: cosine of the sentence and the question embedded as a passage, like the sentences;
 * ``lexical_rel``: idf-weighted share of the question's terms that the sentence contains
   (the question read in the sentence's language, ``rag.lexical``), times how much lexical
   evidence means for this question (near 0 across languages);
