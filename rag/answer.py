@@ -258,14 +258,18 @@ def sentence_candidates(
         out.append(Candidate(sid, cid, features, phrase))
     weights = weights or (BASE_WEIGHTS if cross else SENTENCE_WEIGHTS)
     for c in out:
-        c.score = sum(weights[f] * c.features[f] for f in FEATURES)
+        c.score = _score(c, weights)
     out.sort(key=lambda c: -c.score)
     return out
 
 
+def _score(candidate: Candidate, weights: dict[str, float]) -> float:
+    return sum(weights[f] * candidate.features[f] for f in FEATURES)
+
+
 def best_by(candidates: list[Candidate], weights: dict[str, float]) -> Candidate:
     """The candidate that scores best under other weights (the first of equals in the given order)."""
-    return max(candidates, key=lambda c: sum(weights[f] * c.features[f] for f in FEATURES))
+    return max(candidates, key=lambda c: _score(c, weights))
 
 
 def neighbour_terms(retriever: Retriever, sentence_id: int) -> set[str]:

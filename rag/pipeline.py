@@ -373,8 +373,9 @@ class Pipeline:
         if not candidates:
             return Answer(question=question, abstained=True, confidence=0.0, hits=hits)
         best = candidates[0]
-        # Whether the articles answer at all is read on the sentence the confidence was fitted on.
-        reference = best if cross else ans.best_by(candidates, ans.BASE_WEIGHTS)
+        # Whether the articles answer at all is read on the sentence the confidence was fitted on (the
+        # best one already when the question is cross-lingual: BASE_WEIGHTS ranked the candidates).
+        reference = ans.best_by(candidates, ans.BASE_WEIGHTS)
         confidence = confidence_of(confidence_features(state, question, reference))
         if confidence < self.threshold:
             return Answer(
