@@ -18,6 +18,7 @@ from rag.config import PROJECT_DIR, Settings
 from rag.embed import FakeEmbedder
 from rag.errors import ConfigError, QuestionError
 from rag.indexer import build_index
+from rag.language import detect_language
 from rag.pipeline import (
     MAX_QUESTION_CHARS,
     N_HITS,
@@ -85,7 +86,7 @@ def test_answer_and_confidence_come_from_their_own_weights(fake_pipeline):
         question = clean_question(q["question"])
         a = fake_pipeline.ask(question)
         qv, _, pv = fake_pipeline._vectors(question, None)
-        ranked = state.retriever.rank(qv, question)
+        ranked = state.retriever.rank(qv, question, language=detect_language(question))
         cands = ans.sentence_candidates(
             state.retriever, ranked, question, ans.question_type(question), passage_vector=pv
         )
@@ -357,6 +358,29 @@ def test_german_question_answered_from_an_english_article(answering_pipeline):
     a = answering_pipeline.ask("Welches Land war die erste Station von Melonis Reise durch drei Länder?")
     assert "Oman" in a.text
     assert a.sentences[0].citation.language == "en"
+    _check_answer(answering_pipeline, a)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("question", "quoted", "language"),
+    [
+        ("Wie hoch war das Handelsvolumen zwischen Südkorea und Italien im Jahr 2024?", "12.6 billion", "en"),
+        (
+            "With what kind of companies in Italy's strong ecosystem did Lee want closer cooperation?",
+            "KMU",
+            "de",
+        ),
+    ],
+)
+def test_an_answer_only_in_the_other_language_beats_same_language_sentences(
+    answering_pipeline, question, quoted, language
+):
+    """The seed corpus has articles in the question's language on the same summit: their chunks share
+    the question's words, the answer's do not (rag.retrieve.OTHER_LANGUAGE_BONUS)."""
+    a = answering_pipeline.ask(question)
+    assert quoted in a.text
+    assert a.sentences[0].citation.language == language
     _check_answer(answering_pipeline, a)
 
 

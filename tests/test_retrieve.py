@@ -11,7 +11,7 @@ from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.errors import ConfigError
 from rag.indexer import build_index
-from rag.retrieve import DUPLICATE_COSINE, Filters, Retriever, unmatched
+from rag.retrieve import DUPLICATE_COSINE, OTHER_LANGUAGE_BONUS, Filters, Retriever, unmatched
 from rag.store import Index
 
 
@@ -112,7 +112,7 @@ def test_near_duplicate_story_from_another_outlet_does_not_crowd_out_other_evide
     assert sum("12.6 billion" in t for t in texts) == 1
 
 
-def test_single_language_vectors_are_not_centred(tmp_path, fake_seed_index):
+def test_single_language_corpora_are_not_centred_and_get_no_language_bonus(tmp_path, fake_seed_index):
     articles = tmp_path / "articles"
     articles.mkdir()
     for f in fake_seed_index.articles_dir.iterdir():
@@ -125,6 +125,24 @@ def test_single_language_vectors_are_not_centred(tmp_path, fake_seed_index):
     index = Index.open(settings.index_dir)
     r = Retriever(index)
     assert np.array_equal(r.sentence_vectors, index.sentence_vectors)
+    question = "Wie hoch war das Handelsvolumen im Jahr 2024?"  # German, on English articles only
+    assert np.array_equal(_rank(r, question, language="de").fused, _rank(r, question).fused)
+
+
+def test_chunks_in_another_language_than_the_question_get_the_bonus(retriever):
+    """In a corpus of several languages, lexical evidence only reaches chunks in the question's
+    language: the others get OTHER_LANGUAGE_BONUS on the fused score. A question in a language
+    the corpus does not have gets none (every chunk is in another language)."""
+    question = "Wie hoch war das Handelsvolumen zwischen Südkorea und Italien im Jahr 2024?"
+    index = retriever.index
+    assert len(index.chunks) <= 50  # every chunk gets the window feature, so only the bonus differs
+    other = np.array([index.articles[c.article_id].language != "de" for c in index.chunks])
+    assert other.any() and not other.all()
+    plain = _rank(retriever, question)
+    german = _rank(retriever, question, language="de")
+    assert np.allclose(german.fused[other] - plain.fused[other], OTHER_LANGUAGE_BONUS, atol=1e-6)
+    assert np.array_equal(german.fused[~other], plain.fused[~other])
+    assert np.array_equal(_rank(retriever, question, language="ko").fused, plain.fused)
 
 
 def test_two_languages_are_centred_on_the_corpus_mean(retriever):
