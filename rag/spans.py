@@ -17,7 +17,8 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
   own words inside the phrase (an answer rarely repeats them), where the phrase lies relative
   to the question's words found in the sentence (distance, how many lie within 8 tokens on
   each side, before or after all of them, on the side the question puts them), the noun after
-  "what/which/how many" next to or inside it ("What band ...?" -> "the band Venom"),
+  "what/which/how many" next to or inside it ("What band ...?" -> "the band Venom"; the last part
+  of a hyphenated word counts: "How many days ...?" -> "three-day"),
   capitalisation, stop-word share, the word before it (a preposition, a copula, "called",
   "such as", "by", "because" for why-questions), commas inside, punctuation at its edges.
 * The choice is the candidate with the highest expected token F1 against the 40 best, weighted
@@ -25,7 +26,8 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
   "Why ...?"), or a typed one whose sentences hold no phrase of the expected kind, gets no short
   answer when the best candidate's probability is below :data:`MIN_PROB` (the reader has the
   sentence). For a date question the best-scoring date itself wins ("Saturday", not a longer
-  phrase that overlaps more candidates).
+  phrase that overlaps more candidates), and for "how many <unit>" a one-word number joined to that
+  unit ("three-day" for "How many days ...?", not "almost two decades" in the same sentence).
 
 Question types and typed phrases are rules: the question word that comes first decides the
 type ("which industries/areas/role" ask for a common noun, not a name); numbers (with unit or
@@ -35,9 +37,9 @@ an article (der/die/das/ein...) is not taken for a name; a title before a name i
 ("President [Lee Jae-myung]"), and "and" does not join two names of several words. CLDR's names of
 countries, cities, world regions and languages (Babel) tell people from places and nationalities: a
 "who" answer is not a continent, a month or a nationality alone ("Turkish forces" is a group of
-people), a "where" answer not a nationality or a day. "Who is <name>?" is answered with the title
-before the name or the apposition after it (:func:`_describe`), a question about a rank with the
-rank ("fourth-largest", :func:`_rank`).
+people), a "where" answer not a nationality or a day, a "which" answer not a month or a day alone.
+"Who is <name>?" is answered with the title before the name or the apposition after it
+(:func:`_describe`), a question about a rank with the rank ("fourth-largest", :func:`_rank`).
 
 Shortcuts: words are matched with the question by Snowball stem or a shared 6-letter prefix
 (no synonyms, no translation: a German question asked of English text only matches names and
@@ -61,6 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.lexical import stopwords, tokens_of
+from rag.meta import WIRE_NAMES
 from rag.types import Span
 
 LOG = logging.getLogger(__name__)
@@ -311,9 +314,14 @@ def typed_spans(text: str, qtype: str, language: str = "en", *, years: bool = Fa
         return [p for p in people if p is not None]
     if qtype == PLACE:  # not "Italian", "Tuesday"
         return [p for p in _names(text, language) if not all(map(_not_a_place, _name_words(p)))]
-    if qtype == ENTITY:
-        return _names(text, language)
+    if qtype == ENTITY:  # "Which values ...?" is not answered by "Wednesday" (a date question would be)
+        return [p for p in _names(text, language) if not _is_calendar(p)]
     return []
+
+
+def _is_calendar(phrase: Phrase) -> bool:
+    """Only months and weekdays: "Wednesday", "Monday and Tuesday"."""
+    return all(w.casefold() in _CALENDAR for w in _name_words(phrase))
 
 
 def _name_words(phrase: Phrase) -> list[str]:
@@ -429,6 +437,8 @@ _EVENTS_DE = frozenset({
     "gipfel", "gipfeltreffen", "konferenz", "krieg", "kriege", "revolution", "krise", "vertrag",
     "abkommen", "gesetz", "preis", "medaille",
 })  # fmt: skip
+# News agencies that credit photos and datelines (rag.meta's wire names and a few more), casefolded.
+_CREDITS = frozenset(WIRE_NAMES) | {"afp", "reuters", "epa", "dpa", "xinhua", "kyodo", "ansa", "ajp"}
 _NOT_PEOPLE_EN = _LANDMARKS_EN | _EVENTS_EN
 _NOT_PEOPLE_DE = _LANDMARKS_DE | _EVENTS_DE
 _CALENDAR = frozenset(f"{_MONTHS}|{_WEEKDAYS}".split("|"))
@@ -438,11 +448,14 @@ _GROUP = re.compile(r"(?:\s[a-z]+){0,1}\s[a-z]+[^s\W]s\b")  # " research teams",
 def _as_people(text: str, name: Phrase, language: str = "en") -> Phrase | None:
     """A name as an answer to "who": None for a continent or region, a month or a weekday, a
     building or a landmark ("Blue House", "Tyne Bridge"), an event ("Winter Games", "G20 Summit"),
-    or a nationality alone; a nationality before a plural noun is a group ("Turkish forces",
-    "Japanese research teams"). Countries and cities stay: they sign, win and decide things in the news."""
+    or a nationality alone, a news agency or a city in capitals (a photo credit, a dateline); a nationality
+    before a plural noun is a group ("Turkish forces", "Japanese research teams"). Countries and cities
+    stay: they sign, win and decide things in the news."""
     words = _name_words(name)
     if not words or all(w.casefold() in _CALENDAR for w in words) or name.text.casefold() in _regions():
         return None
+    if all(_is_credit_or_dateline(w) for w in words):
+        return None  # "... on January 19 YONHAP", "SEOUL, January 19 (AJP) - ..."
     german = language.startswith("de")  # a German noun alone is capitalised too: "im Blauen Haus"
     if (len(words) > 1 or german) and words[-1].casefold() in (_NOT_PEOPLE_DE if german else _NOT_PEOPLE_EN):
         return None
@@ -452,6 +465,12 @@ def _as_people(text: str, name: Phrase, language: str = "en") -> Phrase | None:
             return None
         return Phrase(name.start, group.end(), text[name.start : group.end()], name.kind)
     return name
+
+
+def _is_credit_or_dateline(word: str) -> bool:
+    """A word in capitals that names a news agency or a place: a photo credit or a dateline."""
+    folded = word.casefold()
+    return word.isupper() and len(word) > 1 and (folded in _CREDITS or folded in _place_names())
 
 
 def _not_a_place(word: str) -> bool:
@@ -886,6 +905,13 @@ def span_candidates(
     return out, np.vstack(feats), np.vstack(bounds)
 
 
+def _last_part_term(word: str, language: str) -> str | None:
+    """The lexical term of a hyphenated word's last part: "three-day" -> "day", so that it can be
+    the noun a question asks about ("How many days ...?")."""
+    found = tokens_of(word.rsplit("-", 1)[1], language, korean=False)
+    return found[0].term if found else None
+
+
 def _sentence_candidates(
     text: str,
     language: str,
@@ -922,7 +948,7 @@ def _sentence_candidates(
             continue
         term = terms.get(t.start, t.word)
         in_q[i] = term in q.stems or t.word in q.stems or (len(t.word) >= 6 and t.word[:6] in q.prefixes)
-        head[i] = term in q.heads
+        head[i] = term in q.heads or ("-" in t.word and _last_part_term(t.word, language) in q.heads)
         if in_q[i]:
             side[i] = -1.0 if term in q.before_wh else 1.0 if term in q.after_wh else 0.0
 
@@ -1104,6 +1130,16 @@ def best_span(
     top = int(np.argmax(scores))
     if qtype == DATE and exact[top]:
         chosen = top  # "Saturday" itself, not a longer phrase that overlaps more of the other candidates
+    elif qtype == NUMBER:
+        # "How many days ...?": a number joined to the unit asked for ("three-day"), not another number
+        # ("two decades"); one word only ("zwei Major League Soccer-Teams" is not a count of teams)
+        counted = [
+            i
+            for i in np.flatnonzero(exact * feats[:, SPAN_FEATURES.index("head_last")])
+            if " " not in cands[i][1].text
+        ]
+        if counted:
+            chosen = max(counted, key=lambda i: scores[i])
     typed_found = qtype in TYPED and bool(exact.any())
     if not typed_found and prob < min_prob:
         return None

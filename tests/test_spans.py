@@ -533,3 +533,35 @@ def test_a_date_question_gets_the_best_scoring_date_not_a_longer_phrase_around_a
     )
     found = best_span("When did Meloni arrive in Seoul?", [sentence])
     assert found is not None and found[1].text == "Saturday"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many days did Meloni's official visit to South Korea last?", "three-day"),
+        ("How many decades had passed since the last such visit?", "two"),
+    ],
+)
+def test_how_many_of_a_unit_gets_the_number_of_that_unit(question, expected):
+    """A hyphenated number ends in the unit it counts: "three-day" answers "how many days", not the
+    other number of the sentence, which counts decades."""
+    sentence = (
+        "Meloni arrived in South Korea on Saturday for a three-day official visit, the first bilateral visit"
+        " to Seoul by an Italian prime minister in almost two decades."
+    )
+    found = best_span(question, [sentence])
+    assert found is not None and found[1].text == expected
+
+
+def test_a_which_question_is_not_answered_with_a_weekday_or_month_alone():
+    sentence = "Yoon spoke of the values they share at the meeting Wednesday with Sergio Mattarella in May."
+    assert [p.text for p in typed_spans(sentence, ENTITY)] == ["Yoon", "Sergio Mattarella"]
+    assert [p.text for p in typed_spans(sentence, DATE)] == ["Wednesday", "May"]
+
+
+def test_a_photo_credit_or_dateline_in_capitals_is_not_a_person():
+    caption = "Lee Jae-myung and Giorgia Meloni hold a meeting at the Blue House in Seoul on May 19 YONHAP"
+    dateline = "SEOUL, January 19 (AJP) - Lee Jae Myung and Giorgia Meloni agreed on Monday to cooperate."
+    assert [p.text for p in typed_spans(caption, PERSON)] == ["Lee Jae-myung", "Giorgia Meloni", "Seoul"]
+    assert [p.text for p in typed_spans(dateline, PERSON)] == ["Lee Jae Myung", "Giorgia Meloni"]
+    assert [p.text for p in typed_spans("NATO and the EU said so.", PERSON)] == ["NATO", "EU"]  # not a credit
