@@ -27,7 +27,9 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
   answer when the best candidate's probability is below :data:`MIN_PROB` (the reader has the
   sentence). For a date question the best-scoring date itself wins ("Saturday", not a longer
   phrase that overlaps more candidates), and for "how many <unit>" a one-word number joined to that
-  unit ("three-day" for "How many days ...?", not "almost two decades" in the same sentence).
+  unit ("three-day" for "How many days ...?", not "almost two decades" in the same sentence). An
+  English question that ends on a preposition ("What is her daughter a fan of?") gets the
+  best-scoring candidate that starts right after the same two words in a sentence ("fan of [K-pop]").
 
 Question types and typed phrases are rules: the question word that comes first decides the
 type ("which industries/areas/role" ask for a common noun, not a name); numbers (with unit or
@@ -1140,10 +1142,34 @@ def best_span(
         ]
         if counted:
             chosen = max(counted, key=lambda i: scores[i])
+    after = _after_stranded(question, sentences, cands)
+    if qtype in TYPED:  # "Who was Iqbal a critic of?": a phrase that holds a name
+        kinds = [SPAN_FEATURES.index(f) for f in ("type_exact", "type_cover", "type_part")]
+        after = [i for i in after if feats[i, kinds].any()]
+    if after:
+        return cands[max(after, key=lambda i: scores[i])]
     typed_found = qtype in TYPED and bool(exact.any())
     if not typed_found and prob < min_prob:
         return None
     return cands[chosen]
+
+
+# An English question that ends on a preposition: "What is Meloni's daughter a fan of?"
+_STRANDED = re.compile(
+    r"\b([^\W\d_][\w'’-]*)\s+(of|for|with|to|in|on|about|from|by|at|as|into|like)\s*\?+\s*$", re.IGNORECASE
+)
+
+
+def _after_stranded(question: str, sentences: Sequence[str], cands: list[tuple[int, Phrase]]) -> list[int]:
+    """The candidates that start right after the words a question ends on ("a fan of?" -> "fan of
+    [K-pop]" in a sentence), an article between allowed; [] when the question does not end on a
+    preposition or no sentence has its last two words."""
+    m = _STRANDED.search(question)
+    if m is None or m.group(1).casefold() in stopwords("en"):
+        return []
+    words = re.compile(rf"\b{re.escape(m.group(1))}\s+{m.group(2)}\s+(?:(?:the|a|an)\s+)?", re.IGNORECASE)
+    starts = {(k, w.end()) for k, text in enumerate(sentences) for w in words.finditer(text)}
+    return [i for i, (k, phrase) in enumerate(cands) if (k, phrase.start) in starts]
 
 
 # "Who is Giorgia Meloni?" asks what the person is, not for another name.

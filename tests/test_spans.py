@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rag import spans
 from rag.spans import (
     DATE,
     ENTITY,
@@ -565,3 +566,33 @@ def test_a_photo_credit_or_dateline_in_capitals_is_not_a_person():
     assert [p.text for p in typed_spans(caption, PERSON)] == ["Lee Jae-myung", "Giorgia Meloni", "Seoul"]
     assert [p.text for p in typed_spans(dateline, PERSON)] == ["Lee Jae Myung", "Giorgia Meloni"]
     assert [p.text for p in typed_spans("NATO and the EU said so.", PERSON)] == ["NATO", "EU"]  # not a credit
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        (
+            "What is Giorgia Meloni's daughter a fan of?",
+            "Meloni noted the soft power of South Korea, remarking that her daughter is a fan of K-pop.",
+            "K-pop",
+        ),
+        (
+            "Who was the treaty signed by?",
+            "In 1956 the treaty was signed by Italy and South Korea.",
+            "Italy and South Korea",
+        ),
+    ],
+)
+def test_a_question_ending_on_a_preposition_is_answered_by_what_follows_it(question, sentence, expected):
+    found = best_span(question, [sentence])
+    assert found is not None and found[1].text == expected
+
+
+def test_the_preposition_rule_needs_the_same_two_words_in_the_sentence():
+    question = "What is Giorgia Meloni's daughter a fan of?"
+    sentences = ["Her daughter, Meloni said, likes K-pop and Korean films."]
+    cands, _, _ = span_candidates(question, sentences)
+    assert cands and spans._after_stranded(question, sentences, cands) == []
+    sentences = ["This is what the talks were about: trade."]
+    cands, _, _ = span_candidates("What was this about?", sentences)  # "this about": no content word
+    assert cands and spans._after_stranded("What was this about?", sentences, cands) == []
