@@ -450,7 +450,7 @@ _GROUP = re.compile(r"(?:\s[a-z]+){0,1}\s[a-z]+[^s\W]s\b")  # " research teams",
 def _as_people(text: str, name: Phrase, language: str = "en") -> Phrase | None:
     """A name as an answer to "who": None for a continent or region, a month or a weekday, a
     building or a landmark ("Blue House", "Tyne Bridge"), an event ("Winter Games", "G20 Summit"),
-    or a nationality alone, a news agency or a city in capitals (a photo credit, a dateline); a nationality
+    or a nationality alone, a news agency or a place in capitals (a photo credit, a dateline); a nationality
     before a plural noun is a group ("Turkish forces", "Japanese research teams"). Countries and cities
     stay: they sign, win and decide things in the news."""
     words = _name_words(name)
