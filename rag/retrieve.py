@@ -354,7 +354,7 @@ class Retriever:
             best_sentence = dense
         coverage = self.lexical.coverage(question, extra=context, extra_weight=CONTEXT_WEIGHT)
         fused = W_DENSE * dense + W_SENTENCE * best_sentence + W_COVERAGE * coverage
-        other = self._other_language.get(language) if language is not None else None
+        other = self._other_language.get(language)
         if other is not None:
             fused = fused + OTHER_LANGUAGE_BONUS * other
         mask = self.mask(filters)

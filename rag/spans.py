@@ -317,13 +317,14 @@ def typed_spans(text: str, qtype: str, language: str = "en", *, years: bool = Fa
     if qtype == PLACE:  # not "Italian", "Tuesday"
         return [p for p in _names(text, language) if not all(map(_not_a_place, _name_words(p)))]
     if qtype == ENTITY:  # "Which values ...?" is not answered by "Wednesday" (a date question would be)
-        return [p for p in _names(text, language) if not _is_calendar(p)]
+        return [p for p in _names(text, language) if not _is_calendar(_name_words(p))]
     return []
 
 
-def _is_calendar(phrase: Phrase) -> bool:
-    """Only months and weekdays: "Wednesday", "Monday and Tuesday"."""
-    return all(w.casefold() in _CALENDAR for w in _name_words(phrase))
+def _is_calendar(words: list[str]) -> bool:
+    """The words of a name (:func:`_name_words`) are only months and weekdays: "Wednesday", "Monday
+    and Tuesday" (or there are none)."""
+    return all(w.casefold() in _CALENDAR for w in words)
 
 
 def _name_words(phrase: Phrase) -> list[str]:
@@ -454,7 +455,7 @@ def _as_people(text: str, name: Phrase, language: str = "en") -> Phrase | None:
     before a plural noun is a group ("Turkish forces", "Japanese research teams"). Countries and cities
     stay: they sign, win and decide things in the news."""
     words = _name_words(name)
-    if not words or all(w.casefold() in _CALENDAR for w in words) or name.text.casefold() in _regions():
+    if _is_calendar(words) or name.text.casefold() in _regions():
         return None
     if all(_is_credit_or_dateline(w) for w in words):
         return None  # "... on January 19 YONHAP", "SEOUL, January 19 (AJP) - ..."

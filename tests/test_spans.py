@@ -188,11 +188,11 @@ def test_short_answer_skips_a_sentence_initial_ordinary_word():
 
 # --- the short answer of any question ------------------------------------------------------------------
 
-# (language, question, sentence, short answer)
 _VISIT = (
     "Meloni arrived in South Korea on Saturday for a three-day official visit, the first bilateral visit"
     " to Seoul by an Italian prime minister in almost two decades."
 )
+# (language, question, sentence, short answer)
 CASES = [
     (
         "en",
