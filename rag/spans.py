@@ -10,8 +10,8 @@ candidate phrases by a linear score over hand-made features (:data:`SPAN_WEIGHTS
 XQuAD with 2-fold cross-validation by article; the measurements are in the comment there):
 
 * Candidates are runs of 1 to :data:`MAX_SPAN_WORDS` words inside one answer sentence that
-  start and end on a word, do not cross brackets, quotes, colons or semicolons, and bring at
-  least one content word the question does not already contain.
+  start and end on a word, do not cross brackets, quotes, colons or semicolons, hold no photo
+  credit ("YONHAP"), and bring at least one content word the question does not already contain.
 * Features (:data:`SPAN_FEATURES`): the expected kind (a number, date or name where the question
   type asks for one, and the phrase :func:`pick_short_answer` picks), length, the question's
   own words inside the phrase (an answer rarely repeats them), where the phrase lies relative
@@ -39,7 +39,8 @@ an article (der/die/das/ein...) is not taken for a name; a title before a name i
 ("President [Lee Jae-myung]"), and "and" does not join two names of several words. CLDR's names of
 countries, cities, world regions and languages (Babel) tell people from places and nationalities: a
 "who" answer is not a continent, a month or a nationality alone ("Turkish forces" is a group of
-people), a "where" answer not a nationality or a day, a "which" answer not a month or a day alone.
+people), nor a name right after a preposition of place ("in Seoul": where, not who), a "where" answer
+not a nationality or a day, a "which" answer not a month or a day alone.
 "Who is <name>?" is answered with the title before the name or the apposition after it
 (:func:`_describe`), a question about a rank with the rank ("fourth-largest", :func:`_rank`).
 
