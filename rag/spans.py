@@ -32,10 +32,11 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
   best-scoring candidate that starts right after the same two words in a sentence ("fan of [K-pop]").
 
 Question types and typed phrases are rules: the question word that comes first decides the
-type ("which industries/areas/role" ask for a common noun, not a name); numbers (with unit or
+type ("which industries/areas/role/level" ask for a common noun, not a name); numbers (with unit or
 multiplier, but not ranks such as "first" or "fourth-largest"), dates and runs of capitalised words
-are found with regular expressions. German capitalises every noun, so a capitalised word right after
-an article (der/die/das/ein...) is not taken for a name; a title before a name is not part of it
+are found with regular expressions. German capitalises every noun, so a capitalised word after
+an article (der/die/das/ein...), or after an article and up to two inflected adjectives ("einen
+baldigen Besuch"), is not taken for a name; a title before a name is not part of it
 ("President [Lee Jae-myung]"), and "and" does not join two names of several words. CLDR's names of
 countries, cities, world regions and languages (Babel) tell people from places and nationalities: a
 "who" answer is not a continent, a month or a nationality alone ("Turkish forces" is a group of
@@ -150,7 +151,7 @@ _ABSTRACT_HEAD = re.compile(
     r"|effects?|materials?|substances?|process(?:es)?|aspects?|bereich|bereiche|bereichen|sektor(?:en)?"
     r"|branchen?|industrien?|rolle|maßnahmen?|art|form|themen?|ziele?|methoden?|technologien?|produkte?"
     r"|funktion(?:en)?|values?|rights?|qualities|skills?|benefits?|reasons?|werte[n]?|rechte[n]?|gründe[n]?"
-    r"|vorteile[n]?)\b"
+    r"|vorteile[n]?|levels?|stages?|stufen?|ebenen?|niveaus?)\b"
 )
 
 
@@ -507,7 +508,7 @@ def _names(text: str, language: str) -> list[Phrase]:
     i = 0
     while i < len(words):
         s, e, w = words[i]
-        if not w[:1].isupper() or (german and i > 0 and words[i - 1][2].casefold() in _GERMAN_ARTICLES):
+        if not w[:1].isupper() or (german and _german_noun(words, i)):
             i += 1
             continue
         j = i
@@ -541,6 +542,22 @@ def _names(text: str, language: str) -> list[Phrase]:
         out.append(Phrase(start, end, text[start:end], ENTITY))
         i = j + 1
     return out
+
+
+_ADJECTIVE_ENDING = re.compile(r"(?:e|en|er|em|es)$")
+
+
+def _german_noun(words: list[tuple[int, int, str]], i: int) -> bool:
+    """Whether the capitalised German word words[i] is a noun by its place: right after an article
+    ("einem Staatsbesuch") or after an article and up to two inflected adjectives ("einen baldigen
+    Besuch", "der neuen digitalen Wirtschaft")."""
+    for k in range(i - 1, max(-1, i - 4), -1):
+        w = words[k][2]
+        if w.casefold() in _GERMAN_ARTICLES:
+            return True
+        if w[:1].isupper() or not _ADJECTIVE_ENDING.search(w):
+            return False
+    return False
 
 
 def _joins(words: list[tuple[int, int, str]], i: int, j: int, connector: str) -> bool:

@@ -45,7 +45,8 @@ from rag.spans import (
         ("What Goldman Sachs CEO studied in Chicago?", PERSON),
         ("What did the General Conference name after Tesla?", OTHER),  # "General" is no person here
         ("Welcher deutsche Dichter stammt von Hugenotten ab?", PERSON),
-        ("Auf welcher Ebene würden Wissenschaftler messen?", ENTITY),  # the scientists are not asked for
+        ("Auf welcher Ebene würden Wissenschaftler messen?", OTHER),  # a level, not the scientists
+        ("Auf welche Stufe heben sie ihre Beziehungen?", OTHER),
         ("Which business forum will they activate?", ENTITY),
         ("Which industries did the two leaders focus on?", OTHER),  # a common noun, not a name
         ("In welchen Bereichen arbeiten sie zusammen?", OTHER),
@@ -247,6 +248,12 @@ CASES = [
         "Wer hat Lee nach Rom eingeladen?",
         "Bei den Gesprächen hat Ministerpräsidentin Giorgia Meloni Lee nach Rom eingeladen.",
         "Giorgia Meloni",
+    ),
+    (
+        "de",
+        "Wer hat Lee nach Italien eingeladen?",
+        "Meloni lud Lee zu einem Staatsbesuch ein, der einen baldigen Besuch in Italien ankündigte.",
+        "Meloni",
     ),
     (
         "de",
@@ -513,7 +520,7 @@ def test_who_is_without_a_description_falls_back_to_the_scored_candidates():
         pytest.param(
             "die italienische Premierministerin besuchte Südkorea.",
             PLACE,
-            ["Premierministerin", "Südkorea"],  # the corpus vocabulary tells it from a name
+            ["Südkorea"],  # "Premierministerin" follows an article and an adjective: a noun
             id="german-nationality-adjectives-too",
         ),
     ],
