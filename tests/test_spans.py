@@ -612,3 +612,45 @@ def test_the_preposition_rule_needs_the_same_two_words_in_the_sentence():
     sentences = ["This is what the talks were about: trade."]
     cands, _, _ = span_candidates("What was this about?", sentences)  # "this about": no content word
     assert cands and spans._after_stranded("What was this about?", sentences, cands) == []
+
+
+_PARTNERSHIP = (
+    "Am 19. Januar 2026 trafen sich Präsident Lee Jae-myung und die italienische Premierministerin Giorgia "
+    "Meloni im Blauen Haus zu einem Gipfeltreffen und einigten sich darauf, die bilateralen Beziehungen auf "
+    "eine zukunftsorientierte strategische Partnerschaft zu heben."
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "sentence", "expected"),
+    [
+        (
+            "de",
+            "Auf welche Stufe wollen Korea und Italien ihre bilateralen Beziehungen heben?",
+            _PARTNERSHIP,
+            "zukunftsorientierte strategische Partnerschaft",
+        ),
+        (
+            "en",
+            "During what type of climate is oxygen 18 higher in seawater?",
+            "Seawater holds more oxygen 18 during periods of lower global temperatures, the study found.",
+            "periods of lower global temperatures",
+        ),
+    ],
+    ids=["german", "english"],
+)
+def test_a_question_that_starts_with_a_preposition_prefers_a_phrase_after_it(
+    language, question, sentence, expected
+):
+    found = best_span(question, [sentence], language)
+    assert found is not None and found[1].text == expected
+
+
+def test_the_leading_preposition_counts_only_in_the_question_language():
+    question = "Auf welche Stufe wollen Korea und Italien ihre Beziehungen heben?"
+    sentences = ["They agreed to raise relations to a strategic partnership, Lee said on a visit."]
+    cands, _, _ = span_candidates(question, sentences, "en")
+    assert cands and spans._after_leading_preposition(question, sentences, cands, "en") == []
+    cands, _, _ = span_candidates(question, [_PARTNERSHIP], "de")
+    led = spans._after_leading_preposition(question, [_PARTNERSHIP], cands, "de")
+    assert led and all(_PARTNERSHIP[cands[i][1].start - 4 : cands[i][1].start] == "ine " for i in led)
