@@ -29,10 +29,10 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
   phrase that overlaps more candidates), and for "how many <unit>" a one-word number joined to that
   unit ("three-day" for "How many days ...?", not "almost two decades" in the same sentence). An
   English question that ends on a preposition ("What is her daughter a fan of?") gets the
-  best-scoring candidate that starts right after the same two words in a sentence ("fan of [K-pop]"), and
-one that starts with a preposition and "which/what" favours candidates right after the same preposition
-in a sentence of its language ("Auf welche Stufe ...?" -> "auf eine [zukunftsorientierte strategische
-Partnerschaft]", :data:`LEADING_PREPOSITION_BONUS`).
+  best-scoring candidate that starts right after the same two words in a sentence ("fan of [K-pop]");
+  one that starts with a preposition and "which/what" favours the candidates right after the same
+  preposition in a sentence of its language ("Auf welche Stufe ...?" -> "auf eine [zukunftsorientierte
+  strategische Partnerschaft]", :data:`LEADING_PREPOSITION_BONUS`).
 
 Question types and typed phrases are rules: the question word that comes first decides the
 type ("which industries/areas/role/level" ask for a common noun, not a name); numbers (with unit or
