@@ -35,7 +35,8 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
   strategische Partnerschaft]", :data:`LEADING_PREPOSITION_BONUS`).
 
 Question types and typed phrases are rules: the question word that comes first decides the
-type ("which industries/areas/role/level" ask for a common noun, not a name); numbers (with unit or
+type ("which industries/areas/role/level" ask for a common noun, not a name; a capitalised question
+word after a capitalised word is part of a name, "Doctor Who"); numbers (with unit or
 multiplier, but not ranks such as "first" or "fourth-largest"), dates and runs of capitalised words
 are found with regular expressions. German capitalises every noun, so a capitalised word after
 an article (der/die/das/ein...), or after an article and up to two inflected adjectives ("einen
@@ -158,6 +159,12 @@ _ABSTRACT_HEAD = re.compile(
 )
 
 
+# A capitalised question word after a capitalised word is part of a name, not the question: "Doctor Who".
+_NAMED_WH = re.compile(
+    r"\b([A-Z][\w'’-]*\s+)(?:Who|What|When|Where|Which|Why|How|Wer|Was|Wann|Wo|Wie|Warum|Welche[mnrs]?)\b"
+)
+
+
 def question_type(question: str) -> str:
     """The kind of answer a question asks for: number, date, person, place, entity or other.
     The question word that comes first decides ("How old was he when ..." asks for a number), and a
@@ -166,7 +173,7 @@ def question_type(question: str) -> str:
     >>> [question_type(q) for q in ("Wann trafen sie sich?", "몇 건이 체결되었나요?", "Why?")]
     ['date', 'number', 'other']
     """
-    q = _LATE_WHEN.sub(r"\1", question.casefold(), count=1)
+    q = _LATE_WHEN.sub(r"\1", _NAMED_WH.sub(r"\1_", question).casefold(), count=1)
     q = _EARLY_WHEN.sub("", q, count=1)
     best: tuple[int, int, str] | None = None
     for rank, (qtype, pattern) in enumerate(_QTYPE_RULES):

@@ -44,6 +44,9 @@ from rag.spans import (
         ("What did the Italian president say?", OTHER),  # but "what did ..." asks what
         ("What Goldman Sachs CEO studied in Chicago?", PERSON),
         ("What did the General Conference name after Tesla?", OTHER),  # "General" is no person here
+        ("What is the name of the first Doctor Who serial?", OTHER),  # "Who" is part of a name
+        ("Who played Doctor Who on stage?", PERSON),
+        ("Wie heißt die erste Doctor Who-Serie?", OTHER),
         ("Welcher deutsche Dichter stammt von Hugenotten ab?", PERSON),
         ("Auf welcher Ebene würden Wissenschaftler messen?", OTHER),  # a level, not the scientists
         ("Auf welche Stufe heben sie ihre Beziehungen?", OTHER),
