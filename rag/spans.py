@@ -32,7 +32,9 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
   best-scoring candidate that starts right after the same two words in a sentence ("fan of [K-pop]");
   one that starts with a preposition and "which/what" favours the candidates right after the same
   preposition in a sentence of its language ("Auf welche Stufe ...?" -> "auf eine [zukunftsorientierte
-  strategische Partnerschaft]", :data:`LEADING_PREPOSITION_BONUS`).
+  strategische Partnerschaft]", :data:`LEADING_PREPOSITION_BONUS`). A question that asks for two
+  ("Who were two of his advisers?", "Welche zwei ...?") gets a name together with the name after
+  "and" that follows it ("Liu Bingzhong [and Yao Shu]").
 
 Question types and typed phrases are rules: the question word that comes first decides the
 type ("which industries/areas/role/level" ask for a common noun, not a name; a capitalised question
@@ -1162,9 +1164,47 @@ def best_span(
     short answer when the best candidate's probability is below ``min_prob``. Text without spaces
     between words (Korean) gets the typed phrase of :func:`pick_short_answer`, or None.
 
+    A question that asks for two ("Which two streets ...?", "Who were two of his advisers?") gets a
+    name with the name that follows it after "and" ("Fresno Street [and Thorne Ave]").
+
     >>> best_span("Who invited Lee?", ["During the talks, Meloni invited Lee."])
     (0, Phrase(start=18, end=24, text='Meloni', kind='span'))
     """
+    found = _choose(question, sentences, language, qtype, is_common, context, weights, min_prob)
+    return _with_second_name(question, sentences, found)
+
+
+_ASKS_FOR_TWO = re.compile(r"\b(?:two|both|beide[nm]?|zwei)\b", re.IGNORECASE)
+_AND_NAME = re.compile(
+    r"\s+(?:and|und|&)\s+(?:(?:the|die|der|den|dem)\s+)?[A-ZÄÖÜ][\w'’.-]*"
+    r"(?:\s+(?:of|the|for|von|der|des|und|de)?\s*[A-ZÄÖÜ][\w'’.-]*)*"
+)
+
+
+def _with_second_name(
+    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None
+) -> tuple[int, Phrase] | None:
+    """A name found for a question that asks for two, with the name after "and" that follows it."""
+    if found is None or not _ASKS_FOR_TWO.search(question) or not found[1].text[:1].isupper():
+        return found
+    k, phrase = found
+    m = _AND_NAME.match(sentences[k], phrase.end)
+    if m is None:
+        return found
+    return k, Phrase(phrase.start, m.end(), sentences[k][phrase.start : m.end()], phrase.kind)
+
+
+def _choose(
+    question: str,
+    sentences: Sequence[str],
+    language: str,
+    qtype: str | None,
+    is_common: Callable[[str], bool] | None,
+    context: str | None,
+    weights: dict[str, float] | None,
+    min_prob: float,
+) -> tuple[int, Phrase] | None:
+    """best_span without its last step (:func:`_with_second_name`)."""
     qtype = qtype or question_type(question)
     described = _describe(question, sentences) or _rank(question, sentences)
     if described is not None:

@@ -657,3 +657,32 @@ def test_the_leading_preposition_counts_only_in_the_question_language():
     cands, _, _ = span_candidates(question, [_PARTNERSHIP], "de")
     led = spans._after_leading_preposition(question, [_PARTNERSHIP], cands, "de")
     assert led and all(_PARTNERSHIP[cands[i][1].start - 4 : cands[i][1].start] == "ine " for i in led)
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "sentence", "expected"),
+    [
+        (
+            "en",
+            "Who were two of Kublai's Chinese advisers?",
+            "His Chinese advisers included Liu Bingzhong and Yao Shu, among others.",
+            "Liu Bingzhong and Yao Shu",
+        ),
+        (
+            "de",
+            "Welche zwei Politiker trafen sich im Blauen Haus?",
+            "Im Blauen Haus trafen sich Giorgia Meloni und Lee Jae-myung zu einem Gipfeltreffen.",
+            "Giorgia Meloni und Lee Jae-myung",
+        ),
+        (
+            "en",
+            "Who met in the Blue House?",  # one name is asked for
+            "In the Blue House, Giorgia Meloni and Lee Jae-myung met on Monday.",
+            "Lee Jae-myung",
+        ),
+    ],
+    ids=["english-two", "german-zwei", "no-two"],
+)
+def test_a_question_that_asks_for_two_gets_both_names(language, question, sentence, expected):
+    found = best_span(question, [sentence], language)
+    assert found is not None and found[1].text == expected
