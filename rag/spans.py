@@ -39,7 +39,8 @@ XQuAD with 2-fold cross-validation by article; the measurements are in the comme
 Question types and typed phrases are rules: the question word that comes first decides the
 type ("which industries/areas/role/level" ask for a common noun, not a name; a capitalised question
 word after a capitalised word is part of a name, "Doctor Who"); numbers (with unit or
-multiplier, but not ranks such as "first" or "fourth-largest"), dates and runs of capitalised words
+multiplier, ranges such as "100–150" or "five to ten" but not a change "from 415,000 to 587,000", and
+not ranks such as "first" or "fourth-largest"), dates and runs of capitalised words
 are found with regular expressions. German capitalises every noun, so a capitalised word after
 an article (der/die/das/ein...), or after an article and up to two inflected adjectives ("einen
 baldigen Besuch"), is not taken for a name; a title before a name is not part of it
@@ -317,13 +318,16 @@ def typed_spans(text: str, qtype: str, language: str = "en", *, years: bool = Fa
     ['Sergio Mattarella', 'Yoon Suk Yeol']
     """
     if qtype == NUMBER:
-        return [
-            Phrase(m.start(), m.end(), m.group(), NUMBER)
-            for m in _NUMBER_RE.finditer(text)
-            if m.group().strip()
-            and not _is_rank(text, m)  # "the first visit", "the 2nd summit": ranks
-            and (years or not _is_year(text, m))  # "in 2024": a date
-        ]
+        return _ranges(
+            text,
+            [
+                Phrase(m.start(), m.end(), m.group(), NUMBER)
+                for m in _NUMBER_RE.finditer(text)
+                if m.group().strip()
+                and not _is_rank(text, m)  # "the first visit", "the 2nd summit": ranks
+                and (years or not _is_year(text, m))  # "in 2024": a date
+            ],
+        )
     if qtype == DATE:
         return [Phrase(m.start(), m.end(), m.group(), DATE) for m in _DATE_RE.finditer(text)]
     if qtype == PERSON:  # not "Asia", "Asian", "January"; "Turkish forces" is a group of people
@@ -334,6 +338,30 @@ def typed_spans(text: str, qtype: str, language: str = "en", *, years: bool = Fa
     if qtype == ENTITY:  # "Which values ...?" is not answered by "Wednesday" (a date question would be)
         return [p for p in _names(text, language) if not _is_calendar(_name_words(p))]
     return []
+
+
+_RANGE_JOIN = re.compile(r"\s?[–—-]\s?|\s+(?:to|bis)\s+")
+_FROM_BEFORE = re.compile(r"\b(?:from|von|vom)\s+$", re.IGNORECASE)
+_CURRENCY_START = re.compile(r"[$€£¥₩]|US|EUR|USD")
+
+
+def _ranges(text: str, numbers: list[Phrase]) -> list[Phrase]:
+    """Two numbers joined by a dash, "to" or "bis" as one phrase ("100–150", "five to ten", "27-30%"),
+    unless "from" comes before the first ("from 415,000 to 587,000" is a change, not a range) or only the
+    second is an amount of money."""
+    out: list[Phrase] = []
+    for p in numbers:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and _RANGE_JOIN.fullmatch(text, last.end, p.start)
+            and not _FROM_BEFORE.search(text, 0, last.start)
+            and (bool(_CURRENCY_START.match(p.text)) <= bool(_CURRENCY_START.match(last.text)))
+        ):
+            out[-1] = Phrase(last.start, p.end, text[last.start : p.end], NUMBER)
+        else:
+            out.append(p)
+    return out
 
 
 def _is_calendar(words: list[str]) -> bool:

@@ -94,6 +94,21 @@ def test_numbers_keep_currency_multiplier_and_percent():
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Only 100–150 species have been validated.", ["100–150"]),
+        ("New fields usually required five to ten years.", ["five to ten"]),
+        ("Efficiency reaches some 27-30% on high-pressure engines.", ["27-30%"]),
+        ("Die Temperatur stieg um 0,3 bis 0,6 Grad.", ["0,3 bis 0,6"]),
+        ("The loss grew from 415,000 to 587,000 square kilometres.", ["415,000", "587,000"]),  # a change
+        ("It is a single-step, 5-cylinder engine.", ["5"]),
+    ],
+)
+def test_a_range_of_numbers_is_one_number_phrase(text, expected):
+    assert [p.text for p in typed_spans(text, NUMBER)] == expected
+
+
 def test_a_rank_is_not_a_number_phrase():
     text = "The first visit in 19 years, the 2nd summit of the fourth-largest partner, had three-day talks."
     assert [p.text for p in typed_spans(text, NUMBER)] == ["19", "three-day"]
