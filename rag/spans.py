@@ -356,7 +356,7 @@ def _ranges(text: str, numbers: list[Phrase]) -> list[Phrase]:
             last is not None
             and _RANGE_JOIN.fullmatch(text, last.end, p.start)
             and not _FROM_BEFORE.search(text, 0, last.start)
-            and (bool(_CURRENCY_START.match(p.text)) <= bool(_CURRENCY_START.match(last.text)))
+            and not (_CURRENCY_START.match(p.text) and not _CURRENCY_START.match(last.text))
         ):
             out[-1] = Phrase(last.start, p.end, text[last.start : p.end], NUMBER)
         else:
@@ -1192,8 +1192,8 @@ def best_span(
     short answer when the best candidate's probability is below ``min_prob``. Text without spaces
     between words (Korean) gets the typed phrase of :func:`pick_short_answer`, or None.
 
-    A question that asks for two ("Which two streets ...?", "Who were two of his advisers?") gets a
-    name with the name that follows it after "and" ("Fresno Street [and Thorne Ave]").
+    A question that asks for two ("Who were two of his advisers?", "Welche zwei ...?") gets a name
+    with the name that follows it after "and" ("Liu Bingzhong [and Yao Shu]").
 
     >>> best_span("Who invited Lee?", ["During the talks, Meloni invited Lee."])
     (0, Phrase(start=18, end=24, text='Meloni', kind='span'))
@@ -1292,6 +1292,13 @@ def _after_stranded(question: str, sentences: Sequence[str], cands: list[tuple[i
     if m is None or m.group(1).casefold() in stopwords("en"):
         return []
     words = re.compile(rf"\b{re.escape(m.group(1))}\s+{m.group(2)}\s+(?:(?:the|a|an)\s+)?", re.IGNORECASE)
+    return _starting_after(words, sentences, cands)
+
+
+def _starting_after(
+    words: re.Pattern[str], sentences: Sequence[str], cands: list[tuple[int, Phrase]]
+) -> list[int]:
+    """The candidates that start right where a match of ``words`` ends in their sentence."""
     starts = {(k, w.end()) for k, text in enumerate(sentences) for w in words.finditer(text)}
     return [i for i, (k, phrase) in enumerate(cands) if (k, phrase.start) in starts]
 
@@ -1337,8 +1344,7 @@ def _after_leading_preposition(
     if m is None:
         return []
     words = re.compile(rf"\b{re.escape(m.group(1))}\s+{_LEADING_ARTICLE[lang]}", re.IGNORECASE)
-    starts = {(k, w.end()) for k, text in enumerate(sentences) for w in words.finditer(text)}
-    return [i for i, (k, phrase) in enumerate(cands) if (k, phrase.start) in starts]
+    return _starting_after(words, sentences, cands)
 
 
 # "Who is Giorgia Meloni?" asks what the person is, not for another name.
