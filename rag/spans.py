@@ -50,7 +50,9 @@ countries, cities, world regions and languages (Babel) tell people from places a
 people), nor a name right after a preposition of place ("in Seoul": where, not who), a "where" answer
 not a nationality or a day, a "which" answer not a month or a day alone.
 "Who is <name>?" is answered with the title before the name or the apposition after it
-(:func:`_describe`), a question about a rank with the rank ("fourth-largest", :func:`_rank`).
+(:func:`_describe`), a question about a rank with the rank ("fourth-largest", :func:`_rank`). The
+answer to a number question is cut to the number, with its unit unless the question asks "how many
+<unit>" ("eleven" of "eleven separate units", "110 mph", :func:`_number_phrase`).
 
 Shortcuts: words are matched with the question by Snowball stem or a shared 6-letter prefix
 (no synonyms, no translation: a German question asked of English text only matches names and
@@ -206,7 +208,7 @@ _NUMBER_WORDS = (
     "|erste|zweite|dritte|vierte|fünfte|halb|halbe"
 )
 _MULTIPLIERS = (
-    r"(?:million|billion|trillion|thousand|hundred|millionen|milliarden|milliarde"
+    r"(?:millionen|milliarden|milliarde|million|billion|trillion|thousand|hundred"  # "Millionen" whole
     r"|mio\.|mrd\.|억|만|조|천)"
 )
 _UNIT_SUFFIX = (
@@ -1199,7 +1201,68 @@ def best_span(
     (0, Phrase(start=18, end=24, text='Meloni', kind='span'))
     """
     found = _choose(question, sentences, language, qtype, is_common, context, weights, min_prob)
+    qtype = qtype or question_type(question)
+    if qtype == NUMBER:
+        return _number_phrase(question, sentences, found, language)
     return _with_second_name(question, sentences, found)
+
+
+# After a number: its unit ("110 [mph]", "five to ten [years]", "0.3 to 0.6 [°C]"), kept for a question that
+# asks how much, long, far, fast or old, not for "how many <unit>" (the unit is in the question).
+_UNIT_AFTER = re.compile(
+    r"\s?(?:mph|km/h|km2|km²|km|kilomet(?:re|er)s?|miles?|mi|m|met(?:re|er)s?|cm|mm|ft|feet|foot|inch(?:es)?"
+    r"|sq\.? (?:mi|km)|square (?:miles?|kilomet(?:re|er)s?|feet|met(?:re|er)s?)|acres?|hectares?|ha|kg"
+    r"|kilograms?|g|grams?|tons?|tonnes?|gigatons?|pounds?|lbs?|°\s?[CF]|degrees?(?: (?:Celsius|Fahrenheit))?"
+    r"|kelvin|kW|MW|GW|watts?|volts?|Hz|MHz|GHz|percent|per cent|%|years?|months?|weeks?|days?|hours?"
+    r"|minutes?|seconds?|decades?|centuries|century|times|people"
+    r"|Jahre?n?|Monate?n?|Wochen?|Tage?n?|Stunden?|Minuten?|Sekunden?|Jahrzehnte?n?|Jahrhunderte?n?|Mal"
+    r"|Menschen|Meter|Kilometer|Quadratkilometer|Meilen|Tonnen|Grad|Prozent)(?!\w)"
+    r"(?:\s+(?:ago|old|long|per (?:year|day|hour|second)|pro (?:Jahr|Tag|Stunde)))?"
+)
+_FRACTION_AFTER = re.compile(
+    r"[-\s](?:thirds?|quarters?|fifths?|halves|drittel|viertel|fünftel)\b", re.IGNORECASE
+)
+_QUALIFIER_BEFORE = re.compile(
+    r"\b(?:over|more than|less than|fewer than|up to|about|around|nearly|almost|approximately|roughly"
+    r"|at least|at most|mehr als|über|fast|knapp|rund|etwa|ungefähr|bis zu|weniger als|mindestens)\s+$",
+    re.IGNORECASE,
+)
+_EVERY_BEFORE = re.compile(r"\b(?:once every|every|alle|jede[ns]?)\s+$", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\bhow many\b|\bwie ?viele?\b|\bwieviele?\b", re.IGNORECASE)
+_ARTICLE_NUMBERS = frozenset({"ein", "eine", "einen", "einem", "einer", "eines"})  # German articles
+
+
+def _number_phrase(
+    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None, language: str
+) -> tuple[int, Phrase] | None:
+    """The answer to a number question cut to the one number inside it, with what belongs to the number:
+    "[eleven] separate" and "has [22,338,618] decimal" for "how many", "[110 mph]" for "how fast" (the unit
+    after it unless the question asks how many), "[two-thirds]" (a fraction), "[every five years]", and
+    a qualifier the phrase already held ("[almost two decades]"). Phrases with no number or several, and
+    the German articles "ein/eine", are left as they are.
+    """
+    if found is None:
+        return None
+    k, phrase = found
+    text = sentences[k]
+    duration = bool(_DURATION_Q.search(question.casefold()))
+    inside = [
+        p
+        for p in typed_spans(text, NUMBER, language, years=duration)
+        if p.start < phrase.end and p.end > phrase.start
+    ]
+    if len(inside) != 1 or inside[0].text.casefold() in _ARTICLE_NUMBERS:
+        return found
+    start, end = inside[0].start, inside[0].end
+    if m := _FRACTION_AFTER.match(text, end):
+        end = m.end()
+    if not _HOW_MANY.search(question) and (m := _UNIT_AFTER.match(text, end)):
+        end = m.end()
+    if (m := _QUALIFIER_BEFORE.search(text, 0, start)) and m.start() >= phrase.start:
+        start = m.start()
+    if m := _EVERY_BEFORE.search(text, 0, start):
+        start = m.start()
+    return k, Phrase(start, end, text[start:end], phrase.kind)
 
 
 _ASKS_FOR_TWO = re.compile(r"\b(?:two|both|beide[nm]?|zwei)\b", re.IGNORECASE)

@@ -109,6 +109,61 @@ def test_a_range_of_numbers_is_one_number_phrase(text, expected):
     assert [p.text for p in typed_spans(text, NUMBER)] == expected
 
 
+def test_a_german_multiplier_is_kept_whole():
+    text = "Die Bahn befördert 37 Millionen Passagiere und 2 Milliarden Tonnen."
+    assert [p.text for p in typed_spans(text, NUMBER, "de")] == ["37 Millionen", "2 Milliarden"]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "language", "expected"),
+    [
+        # "how many <noun>": the number alone, not the words after it
+        (
+            "How many academic units make up the school?",
+            "The school has eleven separate academic units.",
+            "en",
+            "eleven",
+        ),
+        ("How many Grammys has the singer won?", "The six-time Grammy winner sang the anthem.", "en", "six"),
+        (
+            "Wie viele Fahrgäste befördert die Bahn?",
+            "Die Bahn befördert 37 Millionen Passagiere.",
+            "de",
+            "37 Millionen",
+        ),
+        # how fast / often / long: the number with its unit, "every", a fraction, a qualifier it held
+        (
+            "How fast were the winds during the storm?",
+            "During the storm, winds reached 110 mph here.",
+            "en",
+            "110 mph",
+        ),
+        (
+            "How often are council elections held?",
+            "Elections to the council are held every five years.",
+            "en",
+            "every five years",
+        ),
+        (
+            "How many of the townspeople died?",
+            "The plague killed sometimes two-thirds of the townspeople.",
+            "en",
+            "two-thirds",
+        ),
+        (
+            "How long had it been since an Italian leader visited?",
+            "It was the first visit by an Italian leader in almost two decades.",
+            "en",
+            "almost two decades",
+        ),
+    ],
+)
+def test_a_number_answer_is_the_number_with_what_belongs_to_it(question, sentence, language, expected):
+    found = best_span(question, [sentence], language)
+    assert found is not None and found[1].text == expected
+    assert sentence[found[1].start : found[1].end] == expected
+
+
 def test_a_rank_is_not_a_number_phrase():
     text = "The first visit in 19 years, the 2nd summit of the fourth-largest partner, had three-day talks."
     assert [p.text for p in typed_spans(text, NUMBER)] == ["19", "three-day"]
