@@ -52,7 +52,8 @@ not a nationality or a day, a "which" answer not a month or a day alone.
 "Who is <name>?" is answered with the title before the name or the apposition after it
 (:func:`_describe`), a question about a rank with the rank ("fourth-largest", :func:`_rank`). The
 answer to a number question is cut to the number, with its unit unless the question asks "how many
-<unit>" ("eleven" of "eleven separate units", "110 mph", :func:`_number_phrase`).
+<unit>" ("eleven" of "eleven separate units", "110 mph", :func:`_number_phrase`); a date to the year
+a "what year" question asks for, and a year to its period ("1321 to 1323", :func:`_date_phrase`).
 
 Shortcuts: words are matched with the question by Snowball stem or a shared 6-letter prefix
 (no synonyms, no translation: a German question asked of English text only matches names and
@@ -1204,7 +1205,43 @@ def best_span(
     qtype = qtype or question_type(question)
     if qtype == NUMBER:
         return _number_phrase(question, sentences, found, language)
+    if qtype == DATE:
+        return _date_phrase(question, sentences, found)
     return _with_second_name(question, sentences, found)
+
+
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\bwelche[mns]?\s+jahr\b", re.IGNORECASE)
+_ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b", re.IGNORECASE)
+_YEAR_WORD = re.compile(r"\b(?:1\d{3}|20\d{2})\b")
+_CENTURY_END = re.compile(r"[\s-]century$", re.IGNORECASE)
+_YEAR_RANGE_AFTER = re.compile(
+    r"\s*(?:and|to|until|till|und|bis|[–—-])\s*(?:1\d{3}|20\d{2})\b", re.IGNORECASE
+)
+_BETWEEN_BEFORE = re.compile(r"\b(?:between|zwischen)\s+$", re.IGNORECASE)
+
+
+def _date_phrase(
+    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None
+) -> tuple[int, Phrase] | None:
+    """A date answer cut to what the question asks: the year for "what year" ("7 January [1943]"), the
+    century without the word the question holds ("[nineteenth] century"), and a year with the year that
+    closes its period ("[1321 to 1323]", "[between 2005 and 2010]")."""
+    if found is None:
+        return None
+    k, phrase = found
+    text = sentences[k]
+    start, end = phrase.start, phrase.end
+    if _ASKS_YEAR.search(question) and len(years := list(_YEAR_WORD.finditer(text, start, end))) == 1:
+        start, end = years[0].span()
+    if _ASKS_CENTURY.search(question) and (m := _CENTURY_END.search(text, start, end)):
+        end = m.start()
+    if _YEAR_WORD.fullmatch(text, start, end) and (m := _YEAR_RANGE_AFTER.match(text, end)):
+        end = m.end()
+        if b := _BETWEEN_BEFORE.search(text, 0, start):
+            start = b.start()
+    if (start, end) == (phrase.start, phrase.end):
+        return found
+    return k, Phrase(start, end, text[start:end], phrase.kind)
 
 
 # After a number: its unit ("110 [mph]", "five to ten [years]", "0.3 to 0.6 [°C]"), kept for a question that

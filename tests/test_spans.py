@@ -164,6 +164,25 @@ def test_a_number_answer_is_the_number_with_what_belongs_to_it(question, sentenc
     assert sentence[found[1].start : found[1].end] == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("In what year did the inventor die?", "The inventor died on 7 January 1943 in New York.", "1943"),
+        ("In welchem Jahr schloss die Galerie?", "Die Galerie schloss am 25. Februar 2010.", "2010"),
+        ("In what century were the schools founded?", "The schools were founded in the nineteenth century.",
+         "nineteenth"),
+        ("When did he reign as emperor?", "He reigned as emperor from 1321 to 1323.", "1321 to 1323"),
+        ("When were attacks on teachers most frequent?",
+         "Attacks on teachers were most frequent between 2005 and 2010.", "between 2005 and 2010"),
+        ("When did the summit take place?", "The summit took place on 19 January 2026.", "19 January 2026"),
+    ],
+)  # fmt: skip
+def test_a_date_answer_is_what_the_question_asks_for(question, sentence, expected):
+    found = best_span(question, [sentence], "de" if "Jahr" in question else "en")
+    assert found is not None and found[1].text == expected
+    assert sentence[found[1].start : found[1].end] == expected
+
+
 def test_a_rank_is_not_a_number_phrase():
     text = "The first visit in 19 years, the 2nd summit of the fourth-largest partner, had three-day talks."
     assert [p.text for p in typed_spans(text, NUMBER)] == ["19", "three-day"]
