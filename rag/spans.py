@@ -53,7 +53,8 @@ not a nationality or a day, a "which" answer not a month or a day alone.
 (:func:`_describe`), a question about a rank with the rank ("fourth-largest", :func:`_rank`). The
 answer to a number question is cut to the number, with its unit unless the question asks "how many
 <unit>" ("eleven" of "eleven separate units", "110 mph", :func:`_number_phrase`); a date to the year
-a "what year" question asks for, and a year to its period ("1321 to 1323", :func:`_date_phrase`).
+a "what year" question asks for, and a year to its period ("1321 to 1323", :func:`_date_phrase`);
+"What type of tunnels ...?" gets the words before "tunnels" in the sentence (:func:`_kind_modifier`).
 
 Shortcuts: words are matched with the question by Snowball stem or a shared 6-letter prefix
 (no synonyms, no translation: a German question asked of English text only matches names and
@@ -1207,7 +1208,55 @@ def best_span(
         return _number_phrase(question, sentences, found, language)
     if qtype == DATE:
         return _date_phrase(question, sentences, found)
+    if language == "en" and (kind := _KIND_OF.search(question)):
+        found = _kind_modifier(question, sentences, found, kind.group(1))
     return _with_second_name(question, sentences, found)
+
+
+# "What type of surveys ...?", "for what kinds of extraction?": the answer is what qualifies the noun.
+_KIND_OF = re.compile(r"\b(?:what|which)\s+(?:types?|kinds?|sorts?|forms?)\s+of\s+([\w-]+)", re.IGNORECASE)
+_WORD_OR_MARK = re.compile(r"[\w-]+(?:/[\w-]+)*|[^\w\s]")
+_MAX_MODIFIER_WORDS = 3
+
+
+def _kind_modifier(
+    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None, noun: str
+) -> tuple[int, Phrase] | None:
+    """For "what type/kind of <noun>" (English), the words right before the noun in the answer's sentence:
+    "with [deep-level] tunnels", "[behavioral and demographic] data", "a [Time Lord]" (a name keeps its
+    noun); ``found`` when the sentence does not hold the noun after such words."""
+    if found is None:
+        return None
+    k, phrase = found
+    text = sentences[k]
+    stop = stopwords("en")
+    q_words = {_norm(w) for w in re.findall(r"[\w-]+", question)}
+    for occurrence in re.finditer(r"[\w-]+", text):
+        if _norm(occurrence.group()) != _norm(noun):
+            continue
+        picked: list[re.Match[str]] = []
+        for w in reversed(list(_WORD_OR_MARK.finditer(text, 0, occurrence.start()))):
+            word = w.group().casefold()
+            joins = word in ("and", "or") and picked and len(picked) < _MAX_MODIFIER_WORDS
+            if not joins and (
+                not w.group()[0].isalnum()
+                or word in stop
+                or _norm(word) in q_words
+                or len(picked) >= _MAX_MODIFIER_WORDS
+            ):
+                break
+            picked.insert(0, w)
+        while picked and picked[0].group().casefold() in ("and", "or"):
+            picked.pop(0)
+        if picked:
+            start = picked[0].start()
+            end = (
+                occurrence.end()
+                if occurrence.group()[:1].isupper() and picked[-1].group()[:1].isupper()
+                else picked[-1].end()
+            )
+            return k, Phrase(start, end, text[start:end], phrase.kind)
+    return found
 
 
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\bwelche[mns]?\s+jahr\b", re.IGNORECASE)

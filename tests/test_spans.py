@@ -407,6 +407,23 @@ def test_short_answer_for_every_question_type_in_english_and_german(language, qu
     assert sentence[phrase.start : phrase.end] == phrase.text
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("What type of tunnels run under the city centre?", "The line was built with deep-level tunnels.",
+         "deep-level"),
+        ("What kind of data did the network use?", "The network used behavioral and demographic data.",
+         "behavioral and demographic"),
+        ("What type of Lord is the Doctor?", "The Doctor is a Time Lord from Gallifrey.", "Time Lord"),
+        ("What kind of powerhouse did Lee call Italy?", "Lee called Italy a science powerhouse.", "science"),
+    ],
+)  # fmt: skip
+def test_what_kind_of_noun_is_answered_with_the_words_before_the_noun(question, sentence, expected):
+    found = best_span(question, [sentence], "en")
+    assert found is not None and found[1].text == expected
+    assert sentence[found[1].start : found[1].end] == expected
+
+
 def test_a_why_question_gets_the_reason():
     sentence = "Lee thanked Italy because it had supported the bid for the 2030 Expo."
     found = best_span("Why did Lee thank Italy?", [sentence], "en")
