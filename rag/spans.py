@@ -1260,11 +1260,14 @@ def _kind_modifier(
 
 
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\bwelche[mns]?\s+jahr\b", re.IGNORECASE)
-_ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b", re.IGNORECASE)
+_ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b|\bwelche[mns]?\s+jahrhundert\b", re.IGNORECASE)
 _YEAR_WORD = re.compile(r"\b(?:1\d{3}|20\d{2})\b")
-_CENTURY_END = re.compile(r"[\s-]century$", re.IGNORECASE)
+_CENTURY_END = re.compile(r"[\s-](?:century|jahrhunderts?)$", re.IGNORECASE)
 _YEAR_RANGE_AFTER = re.compile(
     r"\s*(?:and|to|until|till|und|bis|[–—-])\s*(?:1\d{3}|20\d{2})\b", re.IGNORECASE
+)
+_YEAR_RANGE_BEFORE = re.compile(
+    r"\b(?:1\d{3}|20\d{2})\s*(?:and|to|until|till|und|bis|[–—-])\s*$", re.IGNORECASE
 )
 _BETWEEN_BEFORE = re.compile(r"\b(?:between|zwischen)\s+$", re.IGNORECASE)
 
@@ -1274,7 +1277,7 @@ def _date_phrase(
 ) -> tuple[int, Phrase] | None:
     """A date answer cut to what the question asks: the year for "what year" ("7 January [1943]"), the
     century without the word the question holds ("[nineteenth] century"), and a year with the year that
-    closes its period ("[1321 to 1323]", "[between 2005 and 2010]")."""
+    closes or opens its period ("[1321 to 1323]", "[between 2005 and 2010]", "[2011 and 2012]")."""
     if found is None:
         return None
     k, phrase = found
@@ -1284,10 +1287,14 @@ def _date_phrase(
         start, end = years[0].span()
     if _ASKS_CENTURY.search(question) and (m := _CENTURY_END.search(text, start, end)):
         end = m.start()
-    if _YEAR_WORD.fullmatch(text, start, end) and (m := _YEAR_RANGE_AFTER.match(text, end)):
-        end = m.end()
-        if b := _BETWEEN_BEFORE.search(text, 0, start):
-            start = b.start()
+    if _YEAR_WORD.fullmatch(text, start, end):
+        if m := _YEAR_RANGE_AFTER.match(text, end):
+            end = m.end()
+        elif m := _YEAR_RANGE_BEFORE.search(text, 0, start):  # "2011 and [2012]"
+            start = m.start()
+        if end > phrase.end or start < phrase.start:
+            if b := _BETWEEN_BEFORE.search(text, 0, start):
+                start = b.start()
     if (start, end) == (phrase.start, phrase.end):
         return found
     return k, Phrase(start, end, text[start:end], phrase.kind)
@@ -1308,9 +1315,14 @@ _UNIT_AFTER = re.compile(
 _FRACTION_AFTER = re.compile(
     r"[-\s](?:thirds?|quarters?|fifths?|halves|drittel|viertel|fünftel)\b", re.IGNORECASE
 )
+# A bound is part of the number ("[over 37 million]", "[bis zu 30 %]"); an approximation only when the
+# chosen phrase held it ("[almost two decades]"; gold answers mostly leave "about" out).
+_BOUND = (
+    r"over|more than|less than|fewer than|up to|at least|at most|mehr als|über|weniger als|bis zu|mindestens"
+)
+_BOUND_BEFORE = re.compile(rf"\b(?:{_BOUND})\s+$", re.IGNORECASE)
 _QUALIFIER_BEFORE = re.compile(
-    r"\b(?:over|more than|less than|fewer than|up to|about|around|nearly|almost|approximately|roughly"
-    r"|at least|at most|mehr als|über|fast|knapp|rund|etwa|ungefähr|bis zu|weniger als|mindestens)\s+$",
+    rf"\b(?:{_BOUND}|about|around|nearly|almost|approximately|roughly|fast|knapp|rund|etwa|ungefähr)\s+$",
     re.IGNORECASE,
 )
 _EVERY_BEFORE = re.compile(r"\b(?:once every|every|alle|jede[ns]?)\s+$", re.IGNORECASE)
@@ -1323,8 +1335,9 @@ def _number_phrase(
 ) -> tuple[int, Phrase] | None:
     """The answer to a number question cut to the one number inside it, with what belongs to the number:
     "[eleven] separate" and "has [22,338,618] decimal" for "how many", "[110 mph]" for "how fast" (the unit
-    after it unless the question asks how many), "[two-thirds]" (a fraction), "[every five years]", and
-    a qualifier the phrase already held ("[almost two decades]"). Phrases with no number or several, and
+    after it unless the question asks how many), "[two-thirds]" (a fraction), "[every five years]", a
+    bound ("[over 37 million]") and a qualifier the phrase already held ("[almost two decades]"). Phrases
+    with no number or several, and
     the German articles "ein/eine", are left as they are.
     """
     if found is None:
@@ -1344,7 +1357,9 @@ def _number_phrase(
         end = m.end()
     if not _HOW_MANY.search(question) and (m := _UNIT_AFTER.match(text, end)):
         end = m.end()
-    if (m := _QUALIFIER_BEFORE.search(text, 0, start)) and m.start() >= phrase.start:
+    if m := _BOUND_BEFORE.search(text, 0, start):
+        start = m.start()
+    elif (m := _QUALIFIER_BEFORE.search(text, 0, start)) and m.start() >= phrase.start:
         start = m.start()
     if m := _EVERY_BEFORE.search(text, 0, start):
         start = m.start()
