@@ -1337,8 +1337,7 @@ def _number_phrase(
     "[eleven] separate" and "has [22,338,618] decimal" for "how many", "[110 mph]" for "how fast" (the unit
     after it unless the question asks how many), "[two-thirds]" (a fraction), "[every five years]", a
     bound ("[over 37 million]") and a qualifier the phrase already held ("[almost two decades]"). Phrases
-    with no number or several, and
-    the German articles "ein/eine", are left as they are.
+    with no number or several, and the German articles "ein/eine", are left as they are.
     """
     if found is None:
         return None
