@@ -54,7 +54,8 @@ not a nationality or a day, a "which" answer not a month or a day alone.
 answer to a number question is cut to the number, with its unit unless the question asks "how many
 <unit>" ("eleven" of "eleven separate units", "110 mph", :func:`_number_phrase`); a date to the year
 a "what year" question asks for, and a year to its period ("1321 to 1323", :func:`_date_phrase`);
-"What type of tunnels ...?" gets the words before "tunnels" in the sentence (:func:`_kind_modifier`).
+"What type of tunnels ...?" ("Welche Art von Messungen ...?") gets the words before the noun in the
+sentence (:func:`_kind_modifier`).
 
 Shortcuts: words are matched with the question by Snowball stem or a shared 6-letter prefix
 (no synonyms, no translation: a German question asked of English text only matches names and
@@ -1208,28 +1209,34 @@ def best_span(
         return _number_phrase(question, sentences, found, language)
     if qtype == DATE:
         return _date_phrase(question, sentences, found)
-    if language == "en" and (kind := _KIND_OF.search(question)):
-        found = _kind_modifier(question, sentences, found, kind.group(1))
+    if kind := _KIND_OF.search(question):
+        found = _kind_modifier(question, sentences, found, kind.group(1) or kind.group(2), language)
     return _with_second_name(question, sentences, found)
 
 
-# "What type of surveys ...?", "for what kinds of extraction?": the answer is what qualifies the noun.
-_KIND_OF = re.compile(r"\b(?:what|which)\s+(?:types?|kinds?|sorts?|forms?)\s+of\s+([\w-]+)", re.IGNORECASE)
+# "What type of surveys ...?", "for what kinds of extraction?", "Welche Art von Messungen ...?": the answer
+# is what qualifies the noun.
+_KIND_OF = re.compile(
+    r"\b(?:what|which)\s+(?:types?|kinds?|sorts?|forms?)\s+of\s+([\w-]+)"
+    r"|\bwelche[rmns]?\s+(?:Art|Arten|Sorte|Sorten|Form|Formen)\s+(?:von\s+)?([\w-]+)",
+    re.IGNORECASE,
+)
 _WORD_OR_MARK = re.compile(r"[\w-]+(?:/[\w-]+)*|[^\w\s]")
 _MAX_MODIFIER_WORDS = 3
 
 
 def _kind_modifier(
-    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None, noun: str
+    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None, noun: str, language: str
 ) -> tuple[int, Phrase] | None:
-    """For "what type/kind of <noun>" (English), the words right before the noun in the answer's sentence:
-    "with [deep-level] tunnels", "[behavioral and demographic] data", "a [Time Lord]" (a name keeps its
-    noun); ``found`` when the sentence does not hold the noun after such words."""
+    """For "what type/kind of <noun>" ("welche Art von <noun>"), the words right before the noun in the
+    answer's sentence: "with [deep-level] tunnels", "[behavioral and demographic] data", "aus
+    [geophysikalischen] Messungen", "a [Time Lord]" (an English name keeps its noun); ``found`` when the
+    sentence does not hold the noun after such words."""
     if found is None:
         return None
     k, phrase = found
     text = sentences[k]
-    stop = stopwords("en")
+    stop = stopwords(language)
     q_words = {_norm(w) for w in re.findall(r"[\w-]+", question)}
     for occurrence in re.finditer(r"[\w-]+", text):
         if _norm(occurrence.group()) != _norm(noun):
@@ -1237,7 +1244,7 @@ def _kind_modifier(
         picked: list[re.Match[str]] = []
         for w in reversed(list(_WORD_OR_MARK.finditer(text, 0, occurrence.start()))):
             word = w.group().casefold()
-            joins = word in ("and", "or") and picked and len(picked) < _MAX_MODIFIER_WORDS
+            joins = word in ("and", "or", "und", "oder") and picked and len(picked) < _MAX_MODIFIER_WORDS
             if not joins and (
                 not w.group()[0].isalnum()
                 or word in stop
@@ -1246,13 +1253,13 @@ def _kind_modifier(
             ):
                 break
             picked.insert(0, w)
-        while picked and picked[0].group().casefold() in ("and", "or"):
+        while picked and picked[0].group().casefold() in ("and", "or", "und", "oder"):
             picked.pop(0)
         if picked:
             start = picked[0].start()
             end = (
                 occurrence.end()
-                if occurrence.group()[:1].isupper() and picked[-1].group()[:1].isupper()
+                if language == "en" and occurrence.group()[:1].isupper() and picked[-1].group()[:1].isupper()
                 else picked[-1].end()
             )
             return k, Phrase(start, end, text[start:end], phrase.kind)
