@@ -131,6 +131,7 @@ _QTYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|volume|value|budget|revenue|income|salary|gdp|temperature|age|distance|length|height|weight|speed|capacity)\b"
         r"|\bwhat\s+(?:percentage|percent|proportion|fraction|number|amount)\b"
         r"|\bwie\s+(?:viele?|hoch|lange?|alt|weit|groß|gross|oft|teuer)\b|\bwieviele?\b"
+        r"|\bwelche[rmns]?\s+(?:prozentsatz|anteil|anzahl)\b"
         r"|몇|얼마")),
     (PERSON, re.compile(
         r"\bwho(?:m|se)?\b|\bwer\b|\bwe[mn]\b|\bwessen\b|누가|누구"

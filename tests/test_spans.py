@@ -63,6 +63,8 @@ from rag.spans import (
         ("Who was president when the ties began?", PERSON),
         ("Wie viele Absichtserklärungen wurden unterzeichnet?", NUMBER),
         ("Wie viel kostet ein Ticket?", NUMBER),
+        ("Welcher Prozentsatz der Wähler stimmte zu?", NUMBER),  # like "what percentage"
+        ("Welchen Anteil hat Italien am Handel?", NUMBER),
         ("Wann trafen sich Lee und Meloni?", DATE),
         ("Wer ist der Außenminister?", PERSON),
         ("Wo fand das Treffen statt?", PLACE),
