@@ -127,10 +127,11 @@ _QTYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|언제|몇\s*년(?:도|에)|몇\s*월|며칠|무슨\s*요일|어느\s*해")),
     (NUMBER, re.compile(
         r"\bhow\s+(?:many|much|long|old|far|large|big|high|tall|wide|deep|often|fast)\b"
-        r"|\bwhat\s+(?:is|was|were|are)\s+the\s+(?:\w+\s+)?(?:population|number|amount|percentage|share|size|cost|price|total"
-        r"|volume|value|budget|revenue|income|salary|gdp|temperature|age|distance|length|height|weight|speed|capacity)\b"
+        r"|\bwhat\s+(?:is|was|were|are)\s+(?:the\s+(?:[\w-]+\s+){0,2}|[\w-]+['’]s\s+)(?:population|number|amount|percentage|share|size|cost|price|total"
+        r"|volume|value|budget|revenue|income|salary|gdp|temperature|age|distance|length|height|weight|speed|capacity"
+        r"|ratio|efficiency)\b"
         r"|\bwhat\s+(?:percentage|percent|proportion|fraction|number|amount)\b"
-        r"|\bwie\s+(?:viele?|hoch|lange?|alt|weit|groß|gross|oft|teuer)\b|\bwieviele?\b"
+        r"|\bwie\s+(?:viele?|hoch|lange?|alt|weit|groß|gross|oft|teuer|schnell|tief|breit|schwer)\b|\bwieviele?\b"
         r"|\bwelche[rmns]?\s+(?:prozentsatz|anteil|anzahl)\b"
         r"|몇|얼마")),
     (PERSON, re.compile(

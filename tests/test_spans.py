@@ -65,6 +65,9 @@ from rag.spans import (
         ("Wie viel kostet ein Ticket?", NUMBER),
         ("Welcher Prozentsatz der Wähler stimmte zu?", NUMBER),  # like "what percentage"
         ("Welchen Anteil hat Italien am Handel?", NUMBER),
+        ("Wie schnell waren die Winde?", NUMBER),
+        ("What was the average household size?", NUMBER),
+        ("What was Warsaw's population in 1901?", NUMBER),
         ("Wann trafen sich Lee und Meloni?", DATE),
         ("Wer ist der Außenminister?", PERSON),
         ("Wo fand das Treffen statt?", PLACE),
