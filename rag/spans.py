@@ -1336,6 +1336,7 @@ _QUALIFIER_BEFORE = re.compile(
 )
 _EVERY_BEFORE = re.compile(r"\b(?:once every|every|alle|jede[ns]?)\s+$", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\bhow many\b|\bwie ?viele?\b|\bwieviele?\b", re.IGNORECASE)
+_PERCENT = re.compile(r"percent|prozent|%", re.IGNORECASE)
 _ARTICLE_NUMBERS = frozenset({"ein", "eine", "einen", "einem", "einer", "eines"})  # German articles
 
 
@@ -1345,8 +1346,9 @@ def _number_phrase(
     """The answer to a number question cut to the one number inside it, with what belongs to the number:
     "[eleven] separate" and "has [22,338,618] decimal" for "how many", "[110 mph]" for "how fast" (the unit
     after it unless the question asks how many), "[two-thirds]" (a fraction), "[every five years]", a
-    bound ("[over 37 million]") and a qualifier the phrase already held ("[almost two decades]"). Phrases
-    with no number or several, and the German articles "ein/eine", are left as they are.
+    bound ("[over 37 million]") and a qualifier the phrase already held ("[almost two decades]"); of
+    several numbers, the one percentage a percent question asks for ("1974, [20%]"). Phrases with no
+    number or several, and the German articles "ein/eine", are left as they are.
     """
     if found is None:
         return None
@@ -1358,6 +1360,8 @@ def _number_phrase(
         for p in typed_spans(text, NUMBER, language, years=duration)
         if p.start < phrase.end and p.end > phrase.start
     ]
+    if len(inside) > 1 and _PERCENT.search(question):  # "711,988 inhabitants [56.2%] were Catholics"
+        inside = [p for p in inside if _PERCENT.search(p.text)]
     if len(inside) != 1 or inside[0].text.casefold() in _ARTICLE_NUMBERS:
         return found
     start, end = inside[0].start, inside[0].end

@@ -163,6 +163,12 @@ def test_a_german_multiplier_is_kept_whole():
         ),
         ("Wie viel Prozent sind betroffen?", "Betroffen sind bis zu 30 % der Mädchen.", "de", "bis zu 30 %"),
         (
+            "What percentage of the stations ran out of fuel?",
+            "In February 1974, 20% of the stations ran out of fuel.",
+            "en",
+            "20%",
+        ),
+        (
             "How long had it been since an Italian leader visited?",
             "It was the first visit by an Italian leader in almost two decades.",
             "en",
