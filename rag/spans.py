@@ -1200,7 +1200,9 @@ def best_span(
     between words (Korean) gets the typed phrase of :func:`pick_short_answer`, or None.
 
     A question that asks for two ("Who were two of his advisers?", "Welche zwei ...?") gets a name
-    with the name that follows it after "and" ("Liu Bingzhong [and Yao Shu]").
+    with the name that follows it after "and" ("Liu Bingzhong [and Yao Shu]"). The phrase of a number
+    or date question, or of "what type of <noun>", is then cut to what the question asks for
+    (:func:`_number_phrase`, :func:`_date_phrase`, :func:`_kind_modifier`).
 
     >>> best_span("Who invited Lee?", ["During the talks, Meloni invited Lee."])
     (0, Phrase(start=18, end=24, text='Meloni', kind='span'))
