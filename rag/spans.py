@@ -229,10 +229,11 @@ _NUMBER_RE = re.compile(
     rf"|\b(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*(?:\s{_MULTIPLIERS})?(?:-{_UNIT_SUFFIX})?\b",
     re.IGNORECASE,
 )
+_YEAR_DIGITS = r"(?:1\d{3}|20\d{2})"  # a year from 1000 to 2099
 _DATE_RE = re.compile(
     rf"\b(?:\d{{1,2}}\.?\s)?(?:{_MONTHS})(?:\s\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s\d{{4}})?\b"
     rf"|\b(?:{_WEEKDAYS})\b"
-    r"|\b(?:1\d{3}|20\d{2})(?:\s?[-–~/]\s?(?:\d{4}|\d{2}))?s?\b"
+    rf"|\b{_YEAR_DIGITS}(?:\s?[-–~/]\s?(?:\d{{4}}|\d{{2}}))?s?\b"
     r"|\b(?:\d{1,2}(?:st|nd|rd|th)|[a-z]+(?:th|st|nd|rd))[- ]century\b|\b\d{1,2}\.\s?jahrhundert\b"
     r"|\d{4}\s?년(?:\s?\d{1,2}\s?월)?(?:\s?\d{1,2}\s?일)?|\d{1,2}\s?월(?:\s?\d{1,2}\s?일)?",
     re.IGNORECASE,
@@ -292,7 +293,7 @@ _YEAR_BEFORE = frozenset({
     "early", "late", "mid", "year", "im", "seit", "bis", "ab", "von", "vor", "nach", "zwischen", "und",
     "jahr", "jahre", "anfang", "ende", "mitte",
 })  # fmt: skip
-_YEAR = re.compile(r"(?:1\d{3}|20\d{2})(?:\s?년)?")
+_YEAR = re.compile(rf"{_YEAR_DIGITS}(?:\s?년)?")
 
 
 def _is_year(text: str, m: re.Match[str]) -> bool:
@@ -640,6 +641,7 @@ def _words(text: str) -> list[str]:
     return [_norm(w) for w in re.findall(r"\w+(?:['’]s)?", text)]
 
 
+_PERCENT = re.compile(r"percent|prozent|%|퍼센트", re.IGNORECASE)  # asked for, or in a number phrase
 _DURATION_Q = re.compile(r"\bhow long\b|\bwie lange?\b|얼마나 오래|며칠|몇 (?:년|시간|일) 동안")
 _DURATION_UNIT = re.compile(
     r"(?:second|minute|hour|day|week|month|year|decade|centur|sekunde|stunde|tag|woche|monat|jahr"
@@ -667,7 +669,7 @@ def pick_short_answer(
         return None
     q_words = set(_words(question))
     is_common = common or (lambda w: w.casefold() in _STOP_CAPITALS)
-    percent = bool(re.search(r"percent|prozent|%|퍼센트", question.casefold()))
+    percent = bool(_PERCENT.search(question))
     duration = bool(_DURATION_Q.search(question.casefold()))
     best: tuple[float, Phrase] | None = None
     for phrase in typed_spans(text, qtype, language, years=duration):
@@ -692,7 +694,7 @@ def pick_short_answer(
             if qtype == PERSON:
                 cost += 0.7 if len(names) == 1 else 0.0
                 cost += 0.7 if any(w.isupper() and len(w) > 1 for w in names) else 0.0
-        if qtype == NUMBER and percent and not re.search(r"%|percent|prozent", phrase.text, re.IGNORECASE):
+        if qtype == NUMBER and percent and not _PERCENT.search(phrase.text):
             cost += 2.0
         if qtype == NUMBER and duration and not _DURATION_UNIT.search(phrase.text):
             cost += 1.0  # "How long ...?": "three-day", "19 years"
@@ -1207,8 +1209,10 @@ def best_span(
     >>> best_span("Who invited Lee?", ["During the talks, Meloni invited Lee."])
     (0, Phrase(start=18, end=24, text='Meloni', kind='span'))
     """
-    found = _choose(question, sentences, language, qtype, is_common, context, weights, min_prob)
     qtype = qtype or question_type(question)
+    found = _choose(question, sentences, language, qtype, is_common, context, weights, min_prob)
+    if found is None:
+        return None
     if qtype == NUMBER:
         return _number_phrase(question, sentences, found, language)
     if qtype == DATE:
@@ -1227,28 +1231,28 @@ _KIND_OF = re.compile(
 )
 _WORD_OR_MARK = re.compile(r"[\w-]+(?:/[\w-]+)*|[^\w\s]")
 _MAX_MODIFIER_WORDS = 3
+_JOINS = frozenset({"and", "or", "und", "oder"})
 
 
 def _kind_modifier(
-    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None, noun: str, language: str
-) -> tuple[int, Phrase] | None:
+    question: str, sentences: Sequence[str], found: tuple[int, Phrase], noun: str, language: str
+) -> tuple[int, Phrase]:
     """For "what type/kind of <noun>" ("welche Art von <noun>"), the words right before the noun in the
     answer's sentence: "with [deep-level] tunnels", "[behavioral and demographic] data", "aus
     [geophysikalischen] Messungen", "a [Time Lord]" (an English name keeps its noun); ``found`` when the
     sentence does not hold the noun after such words."""
-    if found is None:
-        return None
     k, phrase = found
     text = sentences[k]
     stop = stopwords(language)
     q_words = {_norm(w) for w in re.findall(r"[\w-]+", question)}
+    noun = _norm(noun)
     for occurrence in re.finditer(r"[\w-]+", text):
-        if _norm(occurrence.group()) != _norm(noun):
+        if _norm(occurrence.group()) != noun:
             continue
         picked: list[re.Match[str]] = []
         for w in reversed(list(_WORD_OR_MARK.finditer(text, 0, occurrence.start()))):
             word = w.group().casefold()
-            joins = word in ("and", "or", "und", "oder") and picked and len(picked) < _MAX_MODIFIER_WORDS
+            joins = word in _JOINS and picked and len(picked) < _MAX_MODIFIER_WORDS
             if not joins and (
                 not w.group()[0].isalnum()
                 or word in stop
@@ -1257,7 +1261,7 @@ def _kind_modifier(
             ):
                 break
             picked.insert(0, w)
-        while picked and picked[0].group().casefold() in ("and", "or", "und", "oder"):
+        while picked and picked[0].group().casefold() in _JOINS:
             picked.pop(0)
         if picked:
             start = picked[0].start()
@@ -1272,25 +1276,17 @@ def _kind_modifier(
 
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\bwelche[mns]?\s+jahr\b", re.IGNORECASE)
 _ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b|\bwelche[mns]?\s+jahrhundert\b", re.IGNORECASE)
-_YEAR_WORD = re.compile(r"\b(?:1\d{3}|20\d{2})\b")
+_YEAR_WORD = re.compile(rf"\b{_YEAR_DIGITS}\b")
 _CENTURY_END = re.compile(r"[\s-](?:century|jahrhunderts?)$", re.IGNORECASE)
-_YEAR_RANGE_AFTER = re.compile(
-    r"\s*(?:and|to|until|till|und|bis|[–—-])\s*(?:1\d{3}|20\d{2})\b", re.IGNORECASE
-)
-_YEAR_RANGE_BEFORE = re.compile(
-    r"\b(?:1\d{3}|20\d{2})\s*(?:and|to|until|till|und|bis|[–—-])\s*$", re.IGNORECASE
-)
+_YEAR_RANGE_AFTER = re.compile(rf"\s*(?:and|to|until|till|und|bis|[–—-])\s*{_YEAR_DIGITS}\b", re.IGNORECASE)
+_YEAR_RANGE_BEFORE = re.compile(rf"\b{_YEAR_DIGITS}\s*(?:and|to|until|till|und|bis|[–—-])\s*$", re.IGNORECASE)
 _BETWEEN_BEFORE = re.compile(r"\b(?:between|zwischen)\s+$", re.IGNORECASE)
 
 
-def _date_phrase(
-    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None
-) -> tuple[int, Phrase] | None:
+def _date_phrase(question: str, sentences: Sequence[str], found: tuple[int, Phrase]) -> tuple[int, Phrase]:
     """A date answer cut to what the question asks: the year for "what year" ("7 January [1943]"), the
     century without the word the question holds ("[nineteenth] century"), and a year with the year that
     closes or opens its period ("[1321 to 1323]", "[between 2005 and 2010]", "[2011 and 2012]")."""
-    if found is None:
-        return None
     k, phrase = found
     text = sentences[k]
     start, end = phrase.start, phrase.end
@@ -1338,13 +1334,12 @@ _QUALIFIER_BEFORE = re.compile(
 )
 _EVERY_BEFORE = re.compile(r"\b(?:once every|every|alle|jede[ns]?)\s+$", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\bhow many\b|\bwie ?viele?\b|\bwieviele?\b", re.IGNORECASE)
-_PERCENT = re.compile(r"percent|prozent|%", re.IGNORECASE)
 _ARTICLE_NUMBERS = frozenset({"ein", "eine", "einen", "einem", "einer", "eines"})  # German articles
 
 
 def _number_phrase(
-    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None, language: str
-) -> tuple[int, Phrase] | None:
+    question: str, sentences: Sequence[str], found: tuple[int, Phrase], language: str
+) -> tuple[int, Phrase]:
     """The answer to a number question cut to the one number inside it, with what belongs to the number:
     "[eleven] separate" and "has [22,338,618] decimal" for "how many", "[110 mph]" for "how fast" (the unit
     after it unless the question asks how many), "[two-thirds]" (a fraction), "[every five years]", a
@@ -1352,8 +1347,6 @@ def _number_phrase(
     several numbers, the one percentage a percent question asks for ("1974, [20%]"). Phrases with no
     number or several, and the German articles "ein/eine", are left as they are.
     """
-    if found is None:
-        return None
     k, phrase = found
     text = sentences[k]
     duration = bool(_DURATION_Q.search(question.casefold()))
@@ -1388,10 +1381,10 @@ _AND_NAME = re.compile(
 
 
 def _with_second_name(
-    question: str, sentences: Sequence[str], found: tuple[int, Phrase] | None
-) -> tuple[int, Phrase] | None:
+    question: str, sentences: Sequence[str], found: tuple[int, Phrase]
+) -> tuple[int, Phrase]:
     """A name found for a question that asks for two, with the name after "and" that follows it."""
-    if found is None or not _ASKS_FOR_TWO.search(question) or not found[1].text[:1].isupper():
+    if not _ASKS_FOR_TWO.search(question) or not found[1].text[:1].isupper():
         return found
     k, phrase = found
     m = _AND_NAME.match(sentences[k], phrase.end)
@@ -1404,14 +1397,13 @@ def _choose(
     question: str,
     sentences: Sequence[str],
     language: str,
-    qtype: str | None,
+    qtype: str,
     is_common: Callable[[str], bool] | None,
     context: str | None,
     weights: dict[str, float] | None,
     min_prob: float,
 ) -> tuple[int, Phrase] | None:
-    """best_span without its last step (:func:`_with_second_name`)."""
-    qtype = qtype or question_type(question)
+    """best_span before its last steps: the phrase the scorer and its rules choose."""
     described = _describe(question, sentences) or _rank(question, sentences)
     if described is not None:
         return described
