@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag import answer as ans
-from rag import spans
+from rag import spans, syntax
 from rag.config import DEFAULT_THRESHOLD, Settings, check_threshold
 from rag.embed import Embedder
 from rag.errors import QuestionError
@@ -287,6 +287,8 @@ class Pipeline:
         self.threshold = DEFAULT_THRESHOLD if threshold is None else check_threshold(threshold)
         self._state = _State(index, Retriever(index, LexicalIndex(index)))
         spans.load_name_lists()  # a warm question reads no file
+        if "en" in self._state.retriever.languages:
+            syntax.available()  # loads the English parser now (rag.syntax), not on the first question
         self._reload_lock = threading.Lock()
 
     @classmethod
@@ -397,7 +399,7 @@ class Pipeline:
             )
         chosen = ans.choose_sentences(candidates, state.index)
         sentences = tuple(_answer_sentence(state, c) for c in chosen)
-        sentences = _one_short_answer(state, sentences, question, qtype, context)
+        sentences = _one_short_answer(state, sentences, question, qtype, context, language)
         return Answer(
             question=question,
             sentences=sentences,
@@ -418,10 +420,16 @@ def _answer_sentence(state: _State, c: ans.Candidate) -> AnswerSentence:
 
 
 def _one_short_answer(
-    state: _State, sentences: tuple[AnswerSentence, ...], question: str, qtype: str, context: str | None
+    state: _State,
+    sentences: tuple[AnswerSentence, ...],
+    question: str,
+    qtype: str,
+    context: str | None,
+    question_language: str,
 ) -> tuple[AnswerSentence, ...]:
     """One short answer for the whole answer (``rag.spans.best_span`` over its sentences, the
-    best-scoring first), on the sentence it is in; none when no phrase is good enough."""
+    best-scoring first), on the sentence it is in; none when no phrase is good enough. An English
+    question on English sentences is also read with its parse (``rag.syntax``)."""
     if not sentences:
         return sentences
     order = sorted(range(len(sentences)), key=lambda k: -sentences[k].score)
@@ -434,6 +442,7 @@ def _one_short_answer(
         qtype,
         is_common=state.retriever.lexical.is_common,
         context=context,
+        question_language=question_language,
     )
     if found is None:
         return sentences
