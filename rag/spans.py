@@ -880,11 +880,12 @@ SPAN_WEIGHTS: dict[str, float] = {
     "second": -1.30, "after_by": 0.55, "after_of": 0.21, "after_such": 1.18, "after_called": 2.19,
     "who_by": 1.10,
 }  # fmt: skip
-# Weights for an English question on English sentences, with the parse's columns (rag.syntax):
-# the same softmax and L2 1.0, fitted on the same three XQuAD sets pooled (the sentences of the
-# pipeline at the default threshold, chunks of 400 tokens, 2026-11-27), the syntax columns filled
-# for en->en only. Short-answer token F1 on en->en, all 1,190 questions counting, on the held-out
-# fold of 2-fold cross-validation by article (de->de and de->en keep SPAN_WEIGHTS and their figures):
+# Weights for an English question on English sentences, with the parse's columns (rag.syntax),
+# as eval/fit_spans.py prints them: the same softmax and L2 1.0, fitted on the same three XQuAD
+# sets pooled (the sentences of the pipeline at the default threshold, chunks of 400 tokens,
+# 2026-11-27), the syntax columns filled for en->en only. Short-answer token F1 on en->en, all
+# 1,190 questions counting, on the held-out fold of 2-fold cross-validation by article (de->de and
+# de->en keep SPAN_WEIGHTS and their figures):
 #   SPAN_WEIGHTS' features, refitted the same way        0.457
 #   with the syntax columns                              0.489
 #   in-sample (these weights)                            0.496 (SPAN_WEIGHTS in-sample: 0.470)
