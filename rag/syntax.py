@@ -76,6 +76,8 @@ _SAME_ROLE = {"nsubjpass": "nsubj", "csubj": "nsubj", "iobj": "dobj", "oprd": "a
 _CLAUSE_DEPS = frozenset({"ROOT", "ccomp", "advcl", "relcl", "conj", "xcomp"})
 _NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS", "CD"})
 
+_COLUMN = {name: k for k, name in enumerate(SYNTAX_FEATURES)}
+
 _lock = threading.Lock()
 
 
@@ -164,9 +166,8 @@ def syntax_features(question: str, text: str, spans: Sequence[tuple[int, int]], 
         if left < right and doc[left].tag_ in ("DT", "IN"):
             subtrees.add((doc[left + 1].idx, end))
     entities = {(e.start_char, e.end_char): e.label_ for e in doc.ents}
-
     wanted = _ENTITY_LABELS.get(qtype, frozenset())
-    col = {name: k for k, name in enumerate(SYNTAX_FEATURES)}
+    col = _COLUMN
     for row, (start, end) in enumerate(spans):
         label = entities.get((start, end))
         out[row, col["syn_chunk"]] = (start, end) in chunks
