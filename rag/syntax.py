@@ -112,6 +112,11 @@ def _stem(word: str) -> str:
     return found[0].term if found else word.casefold()
 
 
+def _role(token: Token) -> str:
+    """The token's dependency label, with the labels of one role made the same (:data:`_SAME_ROLE`)."""
+    return _SAME_ROLE.get(token.dep_, token.dep_)
+
+
 def _is_verb(token: Token) -> bool:
     return token.tag_.startswith("VB") or token.tag_ == "MD"
 
@@ -137,7 +142,7 @@ def _question(question: str) -> tuple[str | None, str | None, frozenset[str]] | 
     if node.dep_ == "pobj":  # "In which country ...": the preposition's role
         node = node.head
     governor = _stem(node.head.text) if node.head.i != node.i else None
-    return _SAME_ROLE.get(node.dep_, node.dep_), governor, stems
+    return _role(node), governor, stems
 
 
 def syntax_features(question: str, text: str, spans: Sequence[tuple[int, int]], qtype: str) -> np.ndarray:
@@ -193,7 +198,7 @@ def syntax_features(question: str, text: str, spans: Sequence[tuple[int, int]], 
         if head.dep_ == "pobj" and parent is not None:  # "in [Seoul]": the preposition's role
             node, parent = parent, parent.head
         gov_q = parent is not None and _stem(parent.text) in q_stems
-        out[row, col["syn_role"]] = role is not None and _SAME_ROLE.get(node.dep_, node.dep_) == role
+        out[row, col["syn_role"]] = role is not None and _role(node) == role
         out[row, col["syn_gov_q"]] = gov_q
         out[row, col["syn_arg_q"]] = gov_q and (start, end) in subtrees
         out[row, col["syn_under_verb"]] = governor is not None and any(
