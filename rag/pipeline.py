@@ -224,11 +224,11 @@ def _sigmoid(x: float) -> float:
 #   and on mixed XQuAD too (retrieval filtered to the other language, its sentences scored as for a
 #   question in a language of no article): answers holding a gold answer at the threshold went from 1,799
 #   to 1,840 and from 1,812 to 1,858 of 2,379 questions (mix-a / mix-b), but on the seed set from 65 to 63
-#   of 86, and unanswerable English questions get German sentences at confidence up to 0.85 ("Who is
-#   Italy's ambassador to South Korea?");
+#   of its 78 English and German answerable questions, and unanswerable English questions get German
+#   sentences at confidence up to 0.85 ("Who is Italy's ambassador to South Korea?");
 #   a typed question whose sentence holds no phrase of its kind, as a feature beside "type": held-out AUC
 #   unchanged (0.967 / 0.942 / 0.877); at the threshold that refuses 13 of 14 unanswerable seed questions,
-#   6 of 86 answerable ones refused (8 refitted without it) and XQuAD hit@1 0.845 / 0.802 / 0.773;
+#   6 of 86 answerable ones refused (8 refitted without it) and held-out XQuAD hit@1 0.845 / 0.802 / 0.773;
 #   the noun a which-question names ("which month", "welchem Jahr") left out of the missing and unseen
 #   terms: 11 of 86 answerable seed questions refused at 13 of 14.
 CONFIDENCE_WEIGHTS = {

@@ -905,9 +905,10 @@ SPAN_WEIGHTS: dict[str, float] = {
 # cosines of each candidate phrase with the question and with the noun the question names ("What
 # company ...?": "company"; "What is the name of X?": X), 0.482 for about 100 phrase embeddings a
 # question; each answer sentence's e5 cosines with the question as a column of its phrases, 0.481
-# (an answer of two sentences loses 0.018 of F1 against taking the phrase from the sentence that
-# holds the gold answer, but the cosines do not tell which one it is); the softmax temperature of
-# choose_span, 0.8 / 1.25 times the weights: 0.483 / 0.478.
+# (236 questions are answered with two sentences; taking the phrase from the one that holds the
+# gold answer would add 0.018, but the cosines do not tell which one it is); the question word's
+# role and its governor together (the phrase fills that role under the question's verb), 0.481;
+# the softmax temperature of choose_span, 0.8 / 1.25 times the weights: 0.483 / 0.478.
 ENGLISH_SPAN_WEIGHTS: dict[str, float] = {
     "len1": -0.09, "len2": 0.50, "len3": 0.46, "len4_5": 0.07, "len6_8": -0.78, "len9": -0.18,
     "len_typed": -0.11, "q_share": -0.44, "q_any": -1.43, "stop_share": -2.11, "left_stop": -0.42,
