@@ -72,6 +72,8 @@ K1, B = 1.5, 0.75  # bm25s defaults (Lucene variant)
 _WORD = re.compile(r"\w+")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+# Acronyms that are stop words in lower case: "the US", "the WHO", "IT companies" are content words.
+_ACRONYMS = frozenset({"US", "WHO", "IT"})
 _HAN_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 _QUESTION_WORDS = {
@@ -142,6 +144,7 @@ def stopwords(language: str) -> frozenset[str]:
     }  # fmt: skip
     code = _lang(language)
     words = set(lists.get(code, sw.STOPWORDS_EN_PLUS)) | _QUESTION_WORDS.get(code, set())
+    words.discard("won")  # listed for "won't" (tokens_of drops it there); alone: "Who won?", 10 billion won
     return frozenset(w.casefold() for w in words)
 
 
@@ -226,7 +229,7 @@ def tokens_of(text: str, language: str | None, *, korean: bool = True) -> list[T
             term = _term("en", normal) if tag == "SL" else word
             out.append(Token(word, term, start, end))
             continue
-        if word in stop or word == "_":
+        if (word in stop and raw not in _ACRONYMS) or word == "_" or _contraction(text, word, end, stop):
             continue
         if _HAN_KANA.search(word):
             grams = [word[i : i + 2] for i in range(max(1, len(word) - 1))]
@@ -235,6 +238,11 @@ def tokens_of(text: str, language: str | None, *, korean: bool = True) -> list[T
         stem_language = code if code in _STEMMER_NAMES or not word.isascii() else "en"
         out.append(Token(word, _term(stem_language, normal), start, end))
     return out
+
+
+def _contraction(text: str, word: str, end: int, stop: frozenset[str]) -> bool:
+    """Whether a word is the first part of a listed contraction: "won" in "won't"."""
+    return text.startswith(("'t", "’t"), end) and f"{word}'t" in stop
 
 
 def _korean_pieces(text: str) -> list[tuple[str, int, int, str]]:

@@ -82,7 +82,14 @@ MAX_ALSO_REPORTED = 5
 # fall to 0.836 / 0.781 / 0.761 (0.852 / 0.811 / 0.785 at 0.106), under the targets of 0.85 / 0.80 / 0.78.
 # No threshold meets both seed targets (>= 90% of unanswerable, <= 5% of answerable refused): the
 # confidences of answerable and unanswerable seed questions interleave from 0.04 to 0.2.
-# On XQuAD (all answerable) 0.106 refuses 3.1% of English, 3.6% of German and 1.9% of German-on-English
+# Re-measured later on 2026-11-27: since "won" is no longer a stop word (rag.lexical), the downhill
+# question's confidence is 0.005, but "What is the exchange rate between the euro and the Korean won?"
+# rose from 0.105 to 0.122 (the currency is a term the articles lack, which unseen_same reads as a
+# paraphrase). The balanced optimum is now 0.122-0.137 (the report names 0.130): 13/14 unanswerable and
+# 7/86 answerable questions refused; XQuAD would refuse 3.8% of English, 4.0% of German and 3.4% of
+# German-on-English questions, with hit@1 0.847 / 0.808 / 0.779, so 0.106 is kept. At 0.106: 12/14 and
+# 6/86, as before.
+# On XQuAD (all answerable) 0.106 refuses 3.0% of English, 3.6% of German and 1.9% of German-on-English
 # questions.
 # In-sample figures: the seed set is also what they are reported on.
 

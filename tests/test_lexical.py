@@ -23,6 +23,23 @@ def test_german_question_words_and_articles_are_stop_words():
 
 
 @pytest.mark.parametrize(
+    ("text", "terms"),
+    [("Who won the downhill?", ["won", "downhil"]),
+     ("a budget of 10 trillion won", ["budget", "10", "trillion", "won"]),
+     ("He won't say.", ["say"]), ("He won’t say.", ["say"])],
+)  # fmt: skip
+def test_won_is_a_word_except_in_wont(text, terms):
+    # bm25s lists "won" as a stop word for "won't"; alone it is the past of "win" and Korea's currency
+    assert terms_of(text, "en") == terms
+
+
+def test_acronyms_spelled_like_stop_words_are_content_words():
+    assert terms_of("The US economy grew.", "en") == ["us", "economi", "grow"]
+    assert terms_of("The WHO warned IT firms.", "en") == ["who", "warn", "it", "firm"]
+    assert terms_of("She told us who it was.", "en") == ["tell"]
+
+
+@pytest.mark.parametrize(
     ("language", "inflected", "base"),
     [("en", "Meloni flew to Seoul", "Meloni flies to Seoul"), ("en", "they met", "they meet"),
      ("de", "Sie trafen sich", "Sie treffen sich"), ("de", "Das Werk ist gebaut", "Sie bauten das Werk")],
