@@ -237,7 +237,11 @@ def _sigmoid(x: float) -> float:
 #   unchanged (0.967 / 0.942 / 0.877); at the threshold that refuses 13 of 14 unanswerable seed questions,
 #   6 of 86 answerable ones refused (8 refitted without it) and held-out XQuAD hit@1 0.845 / 0.802 / 0.773;
 #   the noun a which-question names ("which month", "welchem Jahr") left out of the missing and unseen
-#   terms: 11 of 86 answerable seed questions refused at 13 of 14.
+#   terms: 11 of 86 answerable seed questions refused at 13 of 14;
+#   the best cosine of the question with a clause of the sentence (parts between commas, brackets and
+#   dashes, and pairs of them), beside or instead of "dense": held-out AUC 0.968 / 0.942 / 0.884 against
+#   0.968 / 0.942 / 0.877, but 8 to 9 of 86 answerable seed questions refused at 13 of 14 against 7 without
+#   (refitted on the same rows; "What is the population of Milan?" gains as much as the answerable ones).
 CONFIDENCE_WEIGHTS = {
     "dense": 41.42,
     "lexical_rel": 2.33,
