@@ -1502,6 +1502,8 @@ def _choose(
         return _typed_phrase(question, sentences, language, qtype, is_common, context)
     w = weights or (ENGLISH_SPAN_WEIGHTS if _parses(language, question_language) else SPAN_WEIGHTS)
     scores = feats @ np.array([w.get(f, 0.0) for f in SPAN_FEATURES])
+    if qtype == NUMBER and _DURATION_Q.search(question.casefold()) and not _ASKS_SINCE.search(question):
+        scores[_since_last(sentences, cands)] -= WINDOW_PENALTY
     chosen, prob = choose_span(scores, bounds)
     exact = feats[:, SPAN_FEATURES.index("type_exact")]
     top = int(np.argmax(scores))
@@ -1534,6 +1536,37 @@ def _choose(
     if not typed_found and prob < min_prob:
         return None
     return cands[chosen]
+
+
+# "the first visit in [almost two decades]", "der erste Besuch seit [fast 20 Jahren]", "the highest level in
+# [ten years]": how long since it last happened, not how long it lasted, so no answer to "how long".
+_WINDOW_BEFORE = re.compile(
+    r"\b(?:first|last|highest|lowest|largest|biggest|smallest|best|worst"
+    r"|erste[nmrs]?|letzte[nmrs]?|höchste[nmrs]?|niedrigste[nmrs]?|größte[nmrs]?)\b[^,;:()]*$",
+    re.IGNORECASE,
+)
+_WINDOW = re.compile(
+    r"\b(?:in|seit)\s+(?:(?:almost|nearly|about|over|more than|some|fast|knapp|rund|über|mehr als)\s+)?"
+    rf"(?=\d|(?:a|an|{_NUMBER_WORDS})\b)",
+    re.IGNORECASE,
+)
+
+
+# "How long had it been since ... last visited?", "Wie lange war der letzte Besuch her?": that is asked.
+_ASKS_SINCE = re.compile(
+    r"\bsince\b|\bago\b|\blast\s+\w|\bseit\b|\bletzte[nmrs]?\b|\bher\s*\?", re.IGNORECASE
+)
+
+
+def _since_last(sentences: Sequence[str], cands: list[tuple[int, Phrase]]) -> list[int]:
+    """The candidates that hold the start of a duration counted since something last happened."""
+    starts = {
+        (k, m.end())
+        for k, text in enumerate(sentences)
+        for m in _WINDOW.finditer(text)
+        if _WINDOW_BEFORE.search(text, 0, m.start())
+    }
+    return [i for i, (k, p) in enumerate(cands) if any(kk == k and p.start <= c < p.end for kk, c in starts)]
 
 
 # An English question that ends on a preposition: "What is Meloni's daughter a fan of?"
@@ -1574,6 +1607,7 @@ def _starting_after(
 # ("in [facilitating favorable conditions]"); 1 gains on every set. De->en is untouched: a German
 # question's preposition says nothing about English text.
 LEADING_PREPOSITION_BONUS = 1.0
+WINDOW_PENALTY = 5.0  # a duration since something last happened, for "how long" (_since_last)
 _LEADING_PREPOSITION = {
     "en": re.compile(
         r"^\s*(in|at|on|to|for|from|by|with|of|into|under|during)\s+(?:which|what|whom)\b", re.IGNORECASE

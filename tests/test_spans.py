@@ -572,6 +572,28 @@ def test_a_count_or_duration_is_picked_over_a_rank_for_how_many_and_how_long():
     assert found is not None and found.text == "three"
 
 
+VISIT = (
+    "Meloni arrived in South Korea on Saturday for a three-day official visit, the first bilateral visit to "
+    "Seoul by an Italian prime minister in almost two decades."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How long did Meloni stay in Korea?", "three-day"),
+        ("How long did the visit last?", "three-day"),
+        ("Wie lange blieb Meloni in Korea?", "three-day"),
+        # what is asked is the time since the last visit
+        ("How long had it been since an Italian prime minister last visited?", "almost two decades"),
+        ("Wie lange war der letzte Besuch eines italienischen Regierungschefs her?", "almost two decades"),
+    ],
+)
+def test_how_long_is_not_answered_with_the_time_since_it_last_happened(question, expected):
+    found = best_span(question, [VISIT], "en", question_language="de" if question.startswith("Wie") else "en")
+    assert found is not None and found[1].text == expected
+
+
 @pytest.mark.parametrize(
     ("language", "question", "sentence", "expected"),
     [
