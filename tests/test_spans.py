@@ -20,6 +20,7 @@ from rag.spans import (
     SYNTAX_FEATURES,
     best_span,
     choose_span,
+    korean_places,
     pick_short_answer,
     question_type,
     span_candidates,
@@ -592,6 +593,33 @@ VISIT = (
 def test_how_long_is_not_answered_with_the_time_since_it_last_happened(question, expected):
     found = best_span(question, [VISIT], "en", question_language="de" if question.startswith("Wie") else "en")
     assert found is not None and found[1].text == expected
+
+
+SUMMIT = (
+    "During Italian Prime Minister Giorgia Meloni's visit to Seoul for a summit with President Lee Jae "
+    "Myung, Korea and Italy affirmed their commitment to cooperation."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Who visited Seoul?", "en"),  # "Giorgia Meloni's" is the name "Giorgia Meloni" and a possessive
+        ("Who is the Italian prime minister?", "en"),
+        ("이탈리아 총리는 누구인가요?", "ko"),  # "이탈리아" (Italy) is read as "Italy" and "Italian"
+    ],
+)
+def test_a_name_before_a_possessive_answers_who_in_english_and_korean(question, language):
+    found = best_span(question, [SUMMIT], "en", question_language=language)
+    assert found is not None and found[1].text == "Giorgia Meloni"
+
+
+def test_places_in_a_korean_question_are_read_in_the_articles_language():
+    found = korean_places("한국과 이탈리아는 몇 년에 수교했나요?", "en")
+    assert found == ["South Korea", "Korean", "Italy", "Italian"]
+    assert korean_places("멜로니 총리는 어느 나라에서 서울로 왔나요?", "de") == ["Seoul"]
+    assert korean_places("이탈리아어 안내", "de") == ["Italienisch"]
+    assert korean_places("어디로 가나요?", "en") == []  # "가나" (Ghana) only before a particle
 
 
 @pytest.mark.parametrize(
