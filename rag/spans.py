@@ -1583,10 +1583,16 @@ def _choose(
         return _typed_phrase(question, sentences, language, qtype, is_common, context)
     w = weights or (ENGLISH_SPAN_WEIGHTS if _parses(language, question_language) else SPAN_WEIGHTS)
     scores = feats @ np.array([w.get(f, 0.0) for f in SPAN_FEATURES])
+    # phrases that rules tell are no answer, unless nothing else is left
     if qtype == NUMBER and _DURATION_Q.search(question.casefold()) and not _ASKS_SINCE.search(question):
-        scores[_since_last(sentences, cands)] -= WINDOW_PENALTY
-    chosen, prob = choose_span(scores, bounds)
+        scores[_since_last(sentences, cands)] -= RULED_OUT
+    if qtype == NUMBER and not _HOW_MANY.search(question):  # "How much ...?": not "the [two] countries"
+        scores[_referring_numbers(sentences, cands)] -= RULED_OUT
     exact = feats[:, SPAN_FEATURES.index("type_exact")]
+    if qtype == DATE and exact.any():  # a date question whose sentences hold a date: a phrase with one
+        kinds = [SPAN_FEATURES.index(f) for f in ("type_exact", "type_cover", "type_part")]
+        scores[~feats[:, kinds].any(axis=1)] -= RULED_OUT
+    chosen, prob = choose_span(scores, bounds)
     top = int(np.argmax(scores))
     if qtype == DATE and exact[top]:
         chosen = top  # "Saturday" itself, not a longer phrase that overlaps more of the other candidates
@@ -1639,6 +1645,20 @@ _ASKS_SINCE = re.compile(
 )
 
 
+# "the two countries", "die beiden Staaten": a number that refers to what the text has named, no amount.
+_REFERRING = re.compile(
+    r"\b(?:the|these|those|die|der|den|diese)\s+"
+    r"(two|three|four|five|six|seven|eight|nine|ten|zwei|drei|vier|fünf|beiden)\s+[^\W\d_]",
+    re.IGNORECASE,
+)
+
+
+def _referring_numbers(sentences: Sequence[str], cands: list[tuple[int, Phrase]]) -> list[int]:
+    """The candidates that hold the number word of "the two countries"."""
+    spots = {(k, m.start(1)) for k, text in enumerate(sentences) for m in _REFERRING.finditer(text)}
+    return [i for i, (k, p) in enumerate(cands) if any(kk == k and p.start <= a < p.end for kk, a in spots)]
+
+
 def _since_last(sentences: Sequence[str], cands: list[tuple[int, Phrase]]) -> list[int]:
     """The candidates that hold the start of a duration counted since something last happened."""
     starts = {
@@ -1688,7 +1708,7 @@ def _starting_after(
 # ("in [facilitating favorable conditions]"); 1 gains on every set. De->en is untouched: a German
 # question's preposition says nothing about English text.
 LEADING_PREPOSITION_BONUS = 1.0
-WINDOW_PENALTY = 5.0  # a duration since something last happened, for "how long" (_since_last)
+RULED_OUT = 5.0  # taken from the score of a phrase a rule of _choose tells is no answer
 _LEADING_PREPOSITION = {
     "en": re.compile(
         r"^\s*(in|at|on|to|for|from|by|with|of|into|under|during)\s+(?:which|what|whom)\b", re.IGNORECASE

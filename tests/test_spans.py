@@ -595,6 +595,32 @@ def test_how_long_is_not_answered_with_the_time_since_it_last_happened(question,
     assert found is not None and found[1].text == expected
 
 
+TRADE = (
+    "Since the free trade agreement came into force in 2012, the trade volume between the two countries "
+    "has expanded steadily, climbing from $8.08 billion in 2012 to $12.6 billion in 2024."
+)
+
+
+def test_the_number_of_the_two_countries_refers_to_them_and_is_no_amount():
+    found = best_span("What is the trade volume between Korea and Italy?", [TRADE], "en")
+    assert found is not None and "billion" in found[1].text
+    german = "Wie hoch ist das Handelsvolumen zwischen Korea und Italien?"
+    found = best_span(german, [TRADE], "en", question_language="de")
+    assert found is not None and "billion" in found[1].text
+    # asked how many, the two countries are the answer
+    found = best_span("How many countries signed?", ["The two countries signed an agreement."], "en")
+    assert found is not None and found[1].text == "two"
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("When did Meloni arrive?", "en"), ("멜로니 총리는 언제 서울에 도착했나요?", "ko")],
+)
+def test_a_date_question_is_answered_with_a_date_when_the_sentence_has_one(question, language):
+    found = best_span(question, [VISIT], "en", question_language=language)
+    assert found is not None and found[1].text == "Saturday"
+
+
 SUMMIT = (
     "During Italian Prime Minister Giorgia Meloni's visit to Seoul for a summit with President Lee Jae "
     "Myung, Korea and Italy affirmed their commitment to cooperation."
