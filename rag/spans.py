@@ -1589,9 +1589,13 @@ def _choose(
     if qtype == NUMBER and not _HOW_MANY.search(question):  # "How much ...?": not "the [two] countries"
         scores[_referring_numbers(sentences, cands)] -= RULED_OUT
     exact = feats[:, SPAN_FEATURES.index("type_exact")]
-    if qtype == DATE and exact.any():  # a date question whose sentences hold a date: a phrase with one
+    if qtype in (DATE, PLACE) and exact.any():  # the sentences hold a date or place: a phrase with one
         kinds = [SPAN_FEATURES.index(f) for f in ("type_exact", "type_cover", "type_part")]
         scores[~feats[:, kinds].any(axis=1)] -= RULED_OUT
+    if qtype == PLACE and not _parses(language, question_language):  # without named entities: the names
+        placed = _known_places(sentences, cands, language)  # known as places ("in [Seoul]", "[Japan]")
+        if placed:
+            scores[[i for i in range(len(cands)) if i not in placed]] -= RULED_OUT
     chosen, prob = choose_span(scores, bounds)
     top = int(np.argmax(scores))
     if qtype == DATE and exact[top]:
@@ -1657,6 +1661,26 @@ def _referring_numbers(sentences: Sequence[str], cands: list[tuple[int, Phrase]]
     """The candidates that hold the number word of "the two countries"."""
     spots = {(k, m.start(1)) for k, text in enumerate(sentences) for m in _REFERRING.finditer(text)}
     return [i for i, (k, p) in enumerate(cands) if any(kk == k and p.start <= a < p.end for kk, a in spots)]
+
+
+def _known_places(sentences: Sequence[str], cands: list[tuple[int, Phrase]], language: str) -> set[int]:
+    """The candidates that hold a name known as a place: a country, region or city of CLDR, a landmark
+    ("Blue House"), or a name right after "in", "at", "near" ("in [Yongsan]")."""
+    places = _place_names()
+    landmarks = _LANDMARKS_DE if language.startswith("de") else _LANDMARKS_EN
+    spots: list[tuple[int, int, int]] = []
+    for k, text in enumerate(sentences):
+        for name in _names(text, language):
+            words = _name_words(name)
+            if (
+                any(w.casefold() in places for w in words)
+                or (len(words) > 1 and words[-1].casefold() in landmarks)
+                or _LOCATIVE.search(text, 0, name.start)
+            ) and not all(map(_not_a_place, words)):
+                spots.append((k, name.start, name.end))
+    return {
+        i for i, (k, p) in enumerate(cands) for kk, a, e in spots if kk == k and p.start < e and a < p.end
+    }
 
 
 def _since_last(sentences: Sequence[str], cands: list[tuple[int, Phrase]]) -> list[int]:

@@ -621,6 +621,30 @@ def test_a_date_question_is_answered_with_a_date_when_the_sentence_has_one(quest
     assert found is not None and found[1].text == "Saturday"
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "language", "expected"),
+    [
+        (
+            "Wo traf Meloni die Presse?",
+            "Nach dem Gipfel traf Meloni die Presse mit Lee Jae-myung in Seoul.",
+            "de",
+            "Seoul",
+        ),
+        (
+            "Welches Land besuchte Meloni vor Korea?",
+            "Vor Korea reiste Meloni, begleitet von Minister Antonio Tajani, nach Japan.",
+            "de",
+            "Japan",
+        ),
+    ],
+)
+def test_without_a_parse_a_where_question_is_answered_with_a_name_known_as_a_place(
+    question, sentence, language, expected
+):
+    found = best_span(question, [sentence], language)
+    assert found is not None and found[1].text == expected
+
+
 SUMMIT = (
     "During Italian Prime Minister Giorgia Meloni's visit to Seoul for a summit with President Lee Jae "
     "Myung, Korea and Italy affirmed their commitment to cooperation."
