@@ -1589,9 +1589,10 @@ def _choose(
     if qtype == NUMBER and not _HOW_MANY.search(question):  # "How much ...?": not "the [two] countries"
         scores[_referring_numbers(sentences, cands)] -= RULED_OUT
     exact = feats[:, SPAN_FEATURES.index("type_exact")]
+    # holds a phrase of the expected kind, is one, or is inside one
+    typed = feats[:, [SPAN_FEATURES.index(f) for f in ("type_exact", "type_cover", "type_part")]].any(axis=1)
     if qtype in (DATE, PLACE) and exact.any():  # the sentences hold a date or place: a phrase with one
-        kinds = [SPAN_FEATURES.index(f) for f in ("type_exact", "type_cover", "type_part")]
-        scores[~feats[:, kinds].any(axis=1)] -= RULED_OUT
+        scores[~typed] -= RULED_OUT
     if qtype == PLACE and not _parses(language, question_language):  # without named entities: the names
         placed = _known_places(sentences, cands, language)  # known as places ("in [Seoul]", "[Japan]")
         if placed:
@@ -1612,8 +1613,7 @@ def _choose(
             chosen = max(counted, key=lambda i: scores[i])
     after = _after_stranded(question, sentences, cands)
     if qtype in TYPED:  # "Who was Iqbal a critic of?": a phrase that holds a name
-        kinds = [SPAN_FEATURES.index(f) for f in ("type_exact", "type_cover", "type_part")]
-        after = [i for i in after if feats[i, kinds].any()]
+        after = [i for i in after if typed[i]]
     if after:
         return cands[max(after, key=lambda i: scores[i])]
     if qtype in (ENTITY, OTHER):  # "In which fields ...?": a phrase right after "in" in a sentence
@@ -1657,26 +1657,33 @@ _REFERRING = re.compile(
 )
 
 
+def _holding(cands: list[tuple[int, Phrase]], spots: set[tuple[int, int]]) -> list[int]:
+    """The candidates that hold one of the (sentence index, character offset) ``spots``."""
+    return [i for i, (k, p) in enumerate(cands) if any(kk == k and p.start <= c < p.end for kk, c in spots)]
+
+
 def _referring_numbers(sentences: Sequence[str], cands: list[tuple[int, Phrase]]) -> list[int]:
     """The candidates that hold the number word of "the two countries"."""
-    spots = {(k, m.start(1)) for k, text in enumerate(sentences) for m in _REFERRING.finditer(text)}
-    return [i for i, (k, p) in enumerate(cands) if any(kk == k and p.start <= a < p.end for kk, a in spots)]
+    return _holding(
+        cands, {(k, m.start(1)) for k, text in enumerate(sentences) for m in _REFERRING.finditer(text)}
+    )
 
 
 def _known_places(sentences: Sequence[str], cands: list[tuple[int, Phrase]], language: str) -> set[int]:
-    """The candidates that hold a name known as a place: a country, region or city of CLDR, a landmark
-    ("Blue House"), or a name right after "in", "at", "near" ("in [Yongsan]")."""
+    """The candidates that overlap a name known as a place (of :func:`typed_spans` for "where"): a
+    country, region or city of CLDR, a landmark ("Blue House"), or a name right after "in", "at",
+    "near" ("in [Yongsan]")."""
     places = _place_names()
     landmarks = _LANDMARKS_DE if language.startswith("de") else _LANDMARKS_EN
     spots: list[tuple[int, int, int]] = []
     for k, text in enumerate(sentences):
-        for name in _names(text, language):
+        for name in typed_spans(text, PLACE, language):
             words = _name_words(name)
             if (
                 any(w.casefold() in places for w in words)
                 or (len(words) > 1 and words[-1].casefold() in landmarks)
                 or _LOCATIVE.search(text, 0, name.start)
-            ) and not all(map(_not_a_place, words)):
+            ):
                 spots.append((k, name.start, name.end))
     return {
         i for i, (k, p) in enumerate(cands) for kk, a, e in spots if kk == k and p.start < e and a < p.end
@@ -1691,7 +1698,7 @@ def _since_last(sentences: Sequence[str], cands: list[tuple[int, Phrase]]) -> li
         for m in _WINDOW.finditer(text)
         if _WINDOW_BEFORE.search(text, 0, m.start())
     }
-    return [i for i, (k, p) in enumerate(cands) if any(kk == k and p.start <= c < p.end for kk, c in starts)]
+    return _holding(cands, starts)
 
 
 # An English question that ends on a preposition: "What is Meloni's daughter a fan of?"
