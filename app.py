@@ -3,7 +3,7 @@
 Builds the index of the articles folder on first run (and brings it up to date with
 new or changed files on later runs), loads the model and the index once, and serves
 the chat on http://127.0.0.1:7860 to several users at once. Everything the page shows
-and does lives in ``rag/chat.py``; this file only reads flags and starts it.
+and does lives in ``rag/present/chat.py``; this file only reads flags and starts it.
 
     python app.py                          # ./articles, ./index, http://127.0.0.1:7860
     python app.py --port 8000 --articles ~/news --index ~/news-index
@@ -78,8 +78,8 @@ def port_is_free(host: str, port: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging(args.verbose)
-    from rag.chat import build_app, launch, prepare_index
-    from rag.pipeline import Pipeline
+    from rag.present.chat import build_app, launch, prepare_index
+    from rag.query.pipeline import Pipeline
 
     try:
         settings = Settings.from_env(articles_dir=args.articles, index_dir=args.index, model=args.model)

@@ -45,11 +45,7 @@ HERALD = "korea-herald-2023-yoon-mattarella-summit.txt"
 QUESTIONS = (
     Case("Who visited Seoul in January 2026?", ("Meloni",), (AJP, YONHAP, INDUSTRY, GERMAN)),
     Case("Wie viele Absichtserklärungen wurden unterzeichnet?", ("drei",), (GERMAN,)),
-    Case(
-        "이탈리아 총리가 한국을 공식 방문한 것은 몇 년 만인가요?",
-        ("19 years", "two decades"),
-        (AJP, YONHAP, INDUSTRY),
-    ),
+    Case("멜로니 총리의 딸은 무엇의 팬인가요?", ("K-pop",), (AJP, YONHAP)),
     Case(
         "Which Italian president held a summit with President Yoon Suk Yeol in Seoul?",
         ("Mattarella",),

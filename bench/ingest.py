@@ -28,8 +28,8 @@ def one_build(corpus: Path, index_dir: Path, model: str) -> dict:
     """Runs in a child process: one full build, timed, with its peak memory."""
     sys.path.insert(0, str(ROOT))
     from rag.config import Settings
-    from rag.embed import load_embedder
-    from rag.indexer import build_index
+    from rag.index.embed import load_embedder
+    from rag.index.indexer import build_index
 
     settings = Settings(articles_dir=corpus, index_dir=index_dir, model=model)
     t0 = time.perf_counter()

@@ -6,7 +6,7 @@ Indexes are built (once, then reused) under ``~/.cache/rag-news/bench-index/``. 
 the pipeline is loaded, warmed up with a few questions, then every question is asked once and
 timed; the query embedding alone is timed too, since it dominates ("rest" = ask - embedding).
 Then the embedding step alone runs over all the questions in a tight loop, with the question
-encoder in use ("onnx" or "torch", see ``rag.embed``) and, for comparison, with
+encoder in use ("onnx" or "torch", see ``rag.index.embed``) and, for comparison, with
 sentence-transformers' ``encode_query``: medians that a busy machine disturbs less. Prints
 p50/p95 in ms and the process's peak resident memory (``resource.getrusage``: ru_maxrss).
 """
@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.cli import configure_logging  # noqa: E402
 from rag.config import PROJECT_DIR, Settings, default_cache_dir  # noqa: E402
-from rag.embed import Embedder, SentenceTransformerEmbedder  # noqa: E402
-from rag.indexer import build_index  # noqa: E402
+from rag.index.embed import Embedder, SentenceTransformerEmbedder  # noqa: E402
+from rag.index.indexer import build_index  # noqa: E402
 from rag.metrics import percentile  # noqa: E402
-from rag.pipeline import Pipeline  # noqa: E402
+from rag.query.pipeline import Pipeline  # noqa: E402
 
 
 def _questions(path: Path, key: str, limit: int) -> list[str]:

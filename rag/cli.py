@@ -31,7 +31,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # Defaults shown in help come from Settings() (and rag.pipeline), so they cannot drift.
+    # Defaults shown in help come from Settings() (and rag.query.pipeline), so they cannot drift.
     defaults = Settings()
     threshold_help = (
         "abstain when the answer's confidence is below this, from 0 to 1 "
@@ -98,7 +98,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from rag.indexer import build_index
+    from rag.index.indexer import build_index
 
     settings = _settings(args)
     report = build_index(settings, full=args.full, progress=not args.no_progress and sys.stderr.isatty())
@@ -111,8 +111,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from rag.indexer import pending_changes
-    from rag.store import read_manifest
+    from rag.index.indexer import pending_changes
+    from rag.index.store import read_manifest
 
     settings = _settings(args)
     out: dict = {"index": str(settings.index_dir), "articles_dir": str(settings.articles_dir)}
@@ -163,9 +163,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.pipeline import Filters, Pipeline
-    from rag.render import answer_to_dict, format_answer
-    from rag.retrieve import unmatched
+    from rag.present.render import answer_to_dict, format_answer
+    from rag.query.pipeline import Filters, Pipeline
+    from rag.query.retrieve import unmatched
 
     settings = _settings(args)
     pipeline = Pipeline.from_settings(settings)

@@ -2,16 +2,17 @@
 
 ``Settings()`` gives the defaults: the bundled ``articles/`` folder, the
 ``index/`` folder beside it, the multilingual e5-small model and chunks of at
-most 400 tokens with 40 tokens of overlap. 400 cl100k tokens stay inside e5's
-512-token window (the longest XQuAD chunk is 463 model tokens, a German one 363) and
-beat 200 on retrieval (XQuAD recall@1, see ``eval/README.md``). ``threshold`` None means
-the calibrated :data:`DEFAULT_THRESHOLD`; 0 never abstains.
+most 400 tokens with 40 tokens of overlap (inside e5's 512-token window; eval/NOTES.md,
+"Chunks of 400 tokens"). ``threshold`` None means the reader's calibrated threshold
+(:func:`reader_threshold`, :data:`DEFAULT_THRESHOLD` for the shipped reader); 0 never abstains.
+``reader`` is the manifest of the extractive reader (``rag.query.reader``).
 ``Settings.from_env()`` applies the ``RAG_*`` environment variables on top; the CLI
 applies its flags on top of that. A bad value raises ``ConfigError`` with a message meant for a person.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass, field, replace
@@ -22,9 +23,6 @@ from rag.errors import ConfigError
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "multilingual-e5-small"
-# Abstention threshold on Answer.confidence; calibrated on eval/questions.jsonl together with the
-# confidence model: see the "Abstention threshold" comment in rag/pipeline.py.
-DEFAULT_THRESHOLD = 0.106
 MINILM_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -45,6 +43,30 @@ def check_threshold(value: object, what: str = "the abstention threshold", *, sh
     return float(value)  # type: ignore[arg-type]
 
 
+READER_MANIFEST = Path(__file__).resolve().parent / "models" / "reader-v1.json"
+
+
+def reader_thresholds(manifest: Path = READER_MANIFEST) -> tuple[float, float]:
+    """The abstention thresholds fitted for a reader (``eval/fit_reading.py``): for a question and an
+    answer sentence in the same language (the manifest's ``threshold``) and in two languages
+    (``threshold_other_language``, the first when absent). 0.5, the calibrated probability's even
+    odds, when the manifest cannot be read: loading the reader then says why."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        same = check_threshold(data["threshold"])
+        return same, check_threshold(data.get("threshold_other_language", same))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ConfigError):
+        return 0.5, 0.5
+
+
+def reader_threshold(manifest: Path = READER_MANIFEST) -> float:
+    """The same-language abstention threshold of :func:`reader_thresholds`."""
+    return reader_thresholds(manifest)[0]
+
+
+DEFAULT_THRESHOLD = reader_threshold()
+
+
 @dataclass(frozen=True)
 class Settings:
     articles_dir: Path = PROJECT_DIR / "articles"
@@ -56,9 +78,10 @@ class Settings:
     batch_size: int = 32
     encoding: str = "cl100k_base"
     threshold: float | None = None  # abstain below this confidence; None: the calibrated default
+    reader: Path = READER_MANIFEST  # the reader's manifest (rag.query.reader); its weights lie beside it
 
     def __post_init__(self) -> None:
-        for name in ("articles_dir", "index_dir", "cache_dir"):
+        for name in ("articles_dir", "index_dir", "cache_dir", "reader"):
             object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
         if not isinstance(self.model, str) or not self.model.strip():
             raise ConfigError("model must be a model name or folder, not empty")
@@ -79,8 +102,8 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then ``RAG_ARTICLES_DIR``, ``RAG_INDEX_DIR``, ``RAG_MODEL``,
-        ``RAG_CHUNK_TOKENS``, ``RAG_CHUNK_OVERLAP``, ``RAG_THRESHOLD``, then ``overrides`` (None
-        values ignored)."""
+        ``RAG_CHUNK_TOKENS``, ``RAG_CHUNK_OVERLAP``, ``RAG_THRESHOLD``, ``RAG_READER``, then
+        ``overrides`` (None values ignored)."""
         values: dict[str, object] = {}
         env = {
             "articles_dir": "RAG_ARTICLES_DIR",
@@ -89,6 +112,7 @@ class Settings:
             "chunk_tokens": "RAG_CHUNK_TOKENS",
             "chunk_overlap": "RAG_CHUNK_OVERLAP",
             "threshold": "RAG_THRESHOLD",
+            "reader": "RAG_READER",
         }
         for name, var in env.items():
             if (raw := os.environ.get(var)) is not None and raw != "":

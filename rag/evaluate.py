@@ -294,7 +294,7 @@ def eval_index_settings(
     """Settings whose index holds ``corpus_dir``: a folder of ``base.cache_dir / "eval-index"``
     named after the corpus and a hash of its resolved path, built (or brought up to date,
     near-instant when nothing changed) with ``base``'s model and chunking."""
-    from rag.indexer import build_index
+    from rag.index.indexer import build_index
 
     corpus = Path(corpus_dir).expanduser()
     _check_corpus(corpus)
@@ -363,10 +363,30 @@ def _all_citations(answer: Answer) -> list[Citation]:
     ]
 
 
+def reader_articles(sources: Sequence[str], split: Mapping[str, Sequence[str]]) -> str:
+    """Whether the reader's training saw other paragraphs of a question's gold article: "unseen"
+    (held out by article), "seen", or "other" (not in the reader manifest's ``xquad_articles``).
+
+    >>> reader_articles(["super-bowl-50.en.md"], {"held_out": ["super-bowl-50"], "trained": []})
+    'unseen'
+    """
+    slugs = {s.split(".")[0] for s in sources}
+    if slugs and slugs <= set(split.get("held_out", ())):
+        return "unseen"
+    if slugs and slugs <= set(split.get("trained", ())):
+        return "seen"
+    return "other"
+
+
 def score_question(
-    q: Question, answer: Answer, articles: Mapping[str, Article], names: Mapping[str, set[str]]
+    q: Question,
+    answer: Answer,
+    articles: Mapping[str, Article],
+    names: Mapping[str, set[str]],
+    split: Mapping[str, Sequence[str]] | None = None,
 ) -> dict:
-    """The per-question record: what was asked, answered and retrieved, and every metric."""
+    """The per-question record: what was asked, answered and retrieved, and every metric.
+    ``split`` is the reader's ``xquad_articles`` (which gold articles its training saw)."""
     gold_ids: set[str] = set()
     for s in q.sources:
         gold_ids |= names.get(s, set())
@@ -399,6 +419,7 @@ def score_question(
         "corpus_language": corpus_language,
         "answerable": q.answerable,
         "cross_lingual": bool(q.answerable and langs and q.language not in langs),
+        "reader_articles": reader_articles(q.sources, split or {}),
         "gold_answers": list(q.answers),
         "gold_sources": list(q.sources),
         "abstained": abstained,
@@ -496,6 +517,7 @@ def aggregate(records: Sequence[dict]) -> tuple[dict, dict[str, list[dict]]]:
         "language": _group_rows(records, ["language"]),
         "corpus_language": _group_rows(records, ["corpus_language"]),
         "language_corpus": _group_rows(records, ["language", "corpus_language"]),
+        "reader_articles": _group_rows(records, ["reader_articles"]),
     }
     return metrics, breakdowns
 
@@ -532,6 +554,8 @@ def run_eval(
             ", ".join(absent[:3]),
             ", ..." if len(absent) > 3 else "",
         )
+    reader_manifest = getattr(getattr(pipeline, "reader", None), "manifest", None) or {}
+    split = reader_manifest.get("xquad_articles") or {}
     records = []
     for q in tqdm(questions, desc="eval", unit="q", disable=not progress, file=sys.stderr):
         t0 = time.perf_counter()
@@ -541,7 +565,7 @@ def run_eval(
         except RagError as e:
             answer, error = Answer(question=q.question, abstained=True), str(e)
         latency = (time.perf_counter() - t0) * 1000
-        rec = score_question(q, answer, articles, names)
+        rec = score_question(q, answer, articles, names, split)
         rec["latency_ms"] = latency
         if error:
             rec["error"] = error
@@ -556,6 +580,7 @@ def run_eval(
         "index_built_at": manifest.get("built_at"),
         "chunking": manifest.get("chunking"),
         "threshold": metrics["threshold"],
+        "reader": reader_manifest.get("version"),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "limit": limit,
         "missing_sources": absent,
@@ -705,6 +730,7 @@ def render_markdown(result: EvalResult, name: str) -> str:
         ("language", "By question language", "question"),
         ("corpus_language", "By corpus language (of the gold articles)", "corpus"),
         ("language_corpus", "By question and corpus language", "question → corpus"),
+        ("reader_articles", "By whether the reader's training saw the article", "articles"),
     ):
         lines += ["", f"## {title}", ""] + _group_table(result.breakdowns[key], column)
     misses = worst_misses(result.records)
@@ -929,14 +955,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         settings = eval_index_settings(settings, corpus, progress=progress)
     else:
         corpus = settings.articles_dir
-        from rag.indexer import build_index
+        from rag.index.indexer import build_index
 
         # Measure the articles as they are now: an up-to-date index is left as it is (well under a second).
         report = build_index(settings, progress=progress)
         if report.wrote:
             print(f"note: index brought up to date first: {report.summary()}", file=sys.stderr)
 
-    from rag.pipeline import Pipeline
+    from rag.query.pipeline import Pipeline
 
     pipeline = Pipeline.from_settings(settings)
     dataset = {

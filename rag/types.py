@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 class Article:
     """One cleaned article.
 
-    ``id`` is derived from the cleaned text (see ``rag.ingest.article_id``), so
+    ``id`` is derived from the cleaned text (see ``rag.index.ingest.article_id``), so
     the same article saved twice gets one id and is stored once. ``location`` is
     where it came from: a path relative to the articles folder, with
     ``#L<n>`` for a line of a JSONL feed, or the article's URL when it has one.

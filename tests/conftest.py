@@ -1,14 +1,19 @@
 """Shared fixtures: a copy of the seed articles, settings pointing at temp folders,
-and the fake embedder (deterministic, no model) for fast tests."""
+the fake embedder and fake reader (deterministic, no model) for fast tests, and the real
+pipeline (multilingual-e5-small and the shipped reader) for tests marked ``model``.
+
+Tests marked ``model`` read with the reader whose manifest ``RAG_READER`` names (the shipped
+``rag/models/reader-v1.json`` when unset), so a candidate reader can be tested before it ships."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from rag.config import PROJECT_DIR, Settings
+from rag.config import PROJECT_DIR, READER_MANIFEST, Settings
 
 SEED_DIR = PROJECT_DIR / "articles"
 SHARED_DIR = PROJECT_DIR.parent / "shared"
@@ -51,19 +56,35 @@ def settings(tmp_path: Path, seed_dir: Path) -> Settings:
 
 @pytest.fixture
 def fake_embedder():
-    from rag.embed import FakeEmbedder
+    from rag.index.embed import FakeEmbedder
 
     return FakeEmbedder()
 
 
-# --- indexes of the seed articles shared by the retrieval and answer tests (added with rag.pipeline) ---
+@pytest.fixture
+def fake_reader():
+    from rag.query.reader import FakeReader
+
+    return FakeReader()
+
+
+@pytest.fixture
+def no_real_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Reader.load`` gives a ``FakeReader``: for fast tests of commands (``rag ask``, ``rag eval``)
+    that build their own pipeline with ``Pipeline.from_settings`` and the fake embedder."""
+    from rag.query.reader import FakeReader, Reader
+
+    monkeypatch.setattr(Reader, "load", classmethod(lambda cls, *args, **kwargs: FakeReader()))
+
+
+# --- indexes of the seed articles shared by the retrieval and answer tests ---
 
 
 @pytest.fixture(scope="session")
 def fake_seed_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings of an index of the five seed articles built once per session with the fake embedder."""
-    from rag.embed import FakeEmbedder
-    from rag.indexer import build_index
+    from rag.index.embed import FakeEmbedder
+    from rag.index.indexer import build_index
 
     root = tmp_path_factory.mktemp("fake-seed")
     articles = root / "articles"
@@ -79,11 +100,25 @@ def fake_seed_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def model_seed_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings of an index of the seed articles built once per session with multilingual-e5-small
     (the converted model in the user cache is reused; the index and its embedding cache are new)."""
-    from rag.indexer import build_index
+    from rag.index.indexer import build_index
 
     root = tmp_path_factory.mktemp("model-seed")
     articles = root / "articles"
     shutil.copytree(SEED_DIR, articles)
-    settings = Settings(articles_dir=articles, index_dir=root / "index")
+    settings = Settings(articles_dir=articles, index_dir=root / "index", reader=model_reader_manifest())
     build_index(settings)
     return settings
+
+
+def model_reader_manifest() -> Path:
+    """The reader the ``model`` tests use: ``RAG_READER`` when set, else the shipped one."""
+    return Path(os.environ.get("RAG_READER") or READER_MANIFEST).expanduser()
+
+
+@pytest.fixture(scope="session")
+def model_pipeline(model_seed_index: Settings):
+    """The real pipeline over ``model_seed_index`` (e5 and the reader loaded once per session), with
+    the reader's own threshold."""
+    from rag.query.pipeline import Pipeline
+
+    return Pipeline.from_settings(model_seed_index)

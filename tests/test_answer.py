@@ -1,24 +1,20 @@
-"""Tests for rag.answer: sentence candidates and choice, citations, the names it re-exports."""
+"""Tests for rag.query.answer: citations, the sentence candidates handed to the reader, and the
+versioned sentence-weights file they are scored with."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from rag import spans
-from rag.answer import (
-    BASE_WEIGHTS,
-    FEATURES,
-    SENTENCE_WEIGHTS,
-    Candidate,
-    choose_sentences,
-    cite,
-    question_type,
-    sentence_candidates,
-)
-from rag.embed import FakeEmbedder
-from rag.retrieve import Retriever
-from rag.sentences import is_heading
-from rag.store import Index
+from rag.errors import ModelError
+from rag.index.embed import FakeEmbedder
+from rag.index.sentences import is_heading
+from rag.index.store import Index
+from rag.query.answer import WEIGHTS_FILE, cite, sentence_candidates, sentence_weights
+from rag.query.question import Query
+from rag.query.reader import FakeReader
+from rag.query.retrieve import Retriever
 from rag.types import Article
 
 
@@ -43,56 +39,96 @@ def retriever(fake_seed_index) -> Retriever:
     return Retriever(Index.open(fake_seed_index.index_dir))
 
 
+def _ranked(retriever: Retriever, question: str):
+    return retriever.rank(FakeEmbedder().embed_queries([question])[0], question)
+
+
 def test_candidates_are_sentences_of_the_best_chunks_with_all_features(retriever):
     question = "How many memoranda of understanding were signed?"
-    ranked = retriever.rank(FakeEmbedder().embed_queries([question])[0], question)
-    cands = sentence_candidates(retriever, ranked, question, question_type(question))
+    ranked = _ranked(retriever, question)
+    cands = sentence_candidates(retriever, ranked, Query.build(question))
     assert cands and [c.score for c in cands] == sorted((c.score for c in cands), reverse=True)
-    allowed = {s for cid in ranked.order[:4] for s in retriever.chunk_sentences[cid]}
+    chunks = ranked.order[: int(sentence_weights()["candidate_chunks"])]
+    allowed = {s for cid in chunks for s in retriever.chunk_sentences[cid]}
     assert {c.sentence_id for c in cands} <= allowed
+    assert len({c.sentence_id for c in cands}) == len(cands)  # each sentence once
     for c in cands:
-        assert set(FEATURES) <= set(c.features)
-        assert 0.0 <= c.features["lexical"] <= 1.0 + 1e-9
-    best = retriever.index.sentences[cands[0].sentence_id].text
-    assert "three memorand" in best
-    assert cands[0].phrase is not None and cands[0].phrase.text == "three"
+        assert set(c.features) == set(sentence_weights()["features"])
+        assert c.chunk_id in chunks and c.sentence_id in retriever.chunk_sentences[c.chunk_id]
+        assert 0.0 <= c.features["lexical_rel"] <= 1.0 + 1e-9
+        assert 0.0 <= c.features["context"] <= 1.0 + 1e-9
+        assert c.features["passage"] <= 1e-9 and 0.0 <= c.features["top"] <= 1.0
+    read = [retriever.index.sentences[c.sentence_id].text for c in cands[: FakeReader.windows]]
+    assert any("three memorand" in text for text in read)  # among the sentences the reader reads
 
 
 def test_the_question_as_a_passage_and_the_language_pick_feature_and_weights(retriever):
     question = "How many memoranda of understanding were signed?"
     embedder = FakeEmbedder()
     ranked = retriever.rank(embedder.embed_queries([question])[0], question)
-    qtype = question_type(question)
+    query = Query.build(question)
     passage = embedder.embed_documents(["memoranda signed at the summit"])[0]
-    for cross, weights in ((False, SENTENCE_WEIGHTS), (True, BASE_WEIGHTS)):
-        cands = sentence_candidates(retriever, ranked, question, qtype, passage_vector=passage, cross=cross)
+    config = sentence_weights()
+    for cross, weights in ((False, config["same_language"]), (True, config["other_language"])):
+        cands = sentence_candidates(retriever, ranked, query, passage_vector=passage, cross=cross)
         for c in cands:
             expected = float(retriever.sentence_vectors[c.sentence_id] @ passage)
             assert c.features["symmetric"] == pytest.approx(expected)
             assert c.score == pytest.approx(sum(weights[f] * c.features[f] for f in weights))
-    plain = sentence_candidates(retriever, ranked, question, qtype)  # no passage form: the query's cosine
+    plain = sentence_candidates(retriever, ranked, query)  # no passage form: the query's cosine
     assert all(c.features["symmetric"] == c.features["dense"] for c in plain)
 
 
-def _cand(sid: int, score: float) -> Candidate:
-    return Candidate(sentence_id=sid, chunk_id=0, features={}, phrase=None, score=score)
+def test_no_ranked_chunk_means_no_candidate(retriever):
+    question = "How many memoranda of understanding were signed?"
+    ranked = _ranked(retriever, question)
+    ranked.order = []
+    assert sentence_candidates(retriever, ranked, Query.build(question)) == []
 
 
-def test_neighbour_is_added_only_when_the_scores_cannot_tell_them_apart(retriever):
-    first = retriever.index.sentence_ids(next(iter(retriever.index.articles)))[3]
-    close = [_cand(first, 10.0), _cand(first + 1, 9.9), _cand(first + 5, 2.0), _cand(first + 7, 1.0)]
-    assert [c.sentence_id for c in choose_sentences(close, retriever.index)] == [first, first + 1]
-    far = [_cand(first, 10.0), _cand(first - 1, 4.0), _cand(first + 5, 3.9), _cand(first + 7, 1.0)]
-    assert [c.sentence_id for c in choose_sentences(far, retriever.index)] == [first]
-    not_adjacent = [_cand(first, 10.0), _cand(first + 2, 9.9), _cand(first + 5, 2.0)]
-    assert [c.sentence_id for c in choose_sentences(not_adjacent, retriever.index)] == [first]
+def test_the_shipped_sentence_weights_file_is_versioned_and_complete():
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    assert data["format"] == "rag-sentence-weights v1" and data["fitted_by"]
+    config = sentence_weights()
+    assert config == data
+    for key in ("same_language", "other_language"):
+        assert set(config[key]) == set(config["features"])
+    assert int(config["candidate_chunks"]) >= 1 and float(config["top_ramp"]) > 0
 
 
-def test_answer_still_offers_the_short_answer_names_other_modules_import():
-    from rag import answer
+_GOOD = {
+    "features": ["dense", "top"],
+    "same_language": {"dense": 1.0, "top": 1.0},
+    "other_language": {"dense": 1.0, "top": 1.0},
+    "top_ramp": 0.02,
+    "lexical_reliable": 0.3,
+    "candidate_chunks": 4,
+}
 
-    for name in ("question_type", "typed_spans", "pick_short_answer", "span_in_article", "Phrase", "TYPED"):
-        assert getattr(answer, name) is getattr(spans, name)
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        None,  # missing
+        "{not json",
+        "[]",
+        json.dumps({k: v for k, v in _GOOD.items() if k != "other_language"}),
+        json.dumps(_GOOD | {"same_language": {"dense": 1.0}}),  # a feature left unweighed
+        json.dumps(_GOOD | {"other_language": {"dense": 1.0, "top": 1.0, "extra": 2.0}}),
+        json.dumps({k: v for k, v in _GOOD.items() if k != "candidate_chunks"}),
+        json.dumps(_GOOD | {"top_ramp": "wide"}),
+    ],
+)
+def test_a_damaged_sentence_weights_file_is_a_model_error_naming_it(tmp_path, content):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(_GOOD), encoding="utf-8")
+    assert sentence_weights(good) == _GOOD  # the check passes a whole file
+    path = tmp_path / "sentence-weights-v1.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(ModelError) as err:
+        sentence_weights(path)
+    assert str(path) in str(err.value) and "git checkout -- rag/models/" in str(err.value)
 
 
 def test_a_title_is_never_an_answer_candidate(retriever):
@@ -103,7 +139,7 @@ def test_a_title_is_never_an_answer_candidate(retriever):
     ranked = retriever.rank(FakeEmbedder().embed_queries([question])[0], question)
     title_chunks = {c for c in range(len(index.chunks)) if set(retriever.chunk_sentences[c]) & titles}
     assert ranked.order[0] in title_chunks
-    cands = sentence_candidates(retriever, ranked, question, question_type(question))
+    cands = sentence_candidates(retriever, ranked, Query.build(question))
     assert cands and not {c.sentence_id for c in cands} & titles
 
 
@@ -118,5 +154,5 @@ def test_an_article_s_own_headline_is_never_an_answer_candidate_however_long(ret
     assert not any(retriever.answering[i] for i in headlines)
     question = index.sentences[max(headlines, key=lambda i: len(index.sentences[i].text))].text
     ranked = retriever.rank(FakeEmbedder().embed_queries([question])[0], question)
-    cands = sentence_candidates(retriever, ranked, question, question_type(question))
+    cands = sentence_candidates(retriever, ranked, Query.build(question))
     assert cands and not {c.sentence_id for c in cands} & headlines

@@ -44,9 +44,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The app on the seed articles + the injection article, real model, on 127.0.0.1."""
-    from rag import chat
-    from rag.indexer import build_index
-    from rag.pipeline import Pipeline
+    from rag.index.indexer import build_index
+    from rag.present import chat
+    from rag.query.pipeline import Pipeline
 
     tmp = tmp_path_factory.mktemp("browser")
     articles = tmp / "articles"
@@ -154,7 +154,7 @@ def test_follow_up_question_uses_the_conversation(page):
 
 
 def test_question_the_articles_do_not_answer(page):
-    reply = ask(page, "What is the population of Milan?")
+    reply = ask(page, "What is the boiling point of mercury?")
     shot(page, "05-not-in-articles")
     assert reply.inner_text().startswith("The articles don't say.")
 

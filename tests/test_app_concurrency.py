@@ -37,8 +37,8 @@ def free_port() -> int:
 
 
 def serve(settings: Settings):
-    from rag import chat
-    from rag.pipeline import Pipeline
+    from rag.present import chat
+    from rag.query.pipeline import Pipeline
 
     app = chat.build_app(Pipeline.from_settings(settings), settings)
     port = free_port()
@@ -49,7 +49,7 @@ def serve(settings: Settings):
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory):
     """The seed articles and their index (real model) in a temp folder."""
-    from rag.indexer import build_index
+    from rag.index.indexer import build_index
 
     tmp = tmp_path_factory.mktemp("concurrency")
     settings = Settings(articles_dir=tmp / "articles", index_dir=tmp / "index")

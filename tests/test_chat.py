@@ -1,8 +1,8 @@
 """The chat app's logic without a browser: HTML rendering (escaping, highlights, numbering),
 filters, follow-up history, status, error replies, and the served app's routes.
 
-Runs on the fake embedder over a temporary copy of the seed articles plus an article
-that carries HTML and script.
+Runs on the fake embedder and the fake reader over a temporary copy of the seed articles plus
+an article that carries HTML and script.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import chat
 from rag.errors import QuestionError
-from rag.indexer import build_index
+from rag.index.indexer import build_index
+from rag.present import chat
 from rag.types import Answer, AnswerSentence, Article, Citation, Span
 
 from .conftest import INJECTION
@@ -38,10 +38,10 @@ def app_settings(settings, seed_dir: Path, fake_embedder):
 
 
 @pytest.fixture
-def pipeline(app_settings, fake_embedder):
-    from rag.pipeline import Pipeline
+def pipeline(app_settings, fake_embedder, fake_reader):
+    from rag.query.pipeline import Pipeline
 
-    return Pipeline.from_settings(app_settings, embedder=fake_embedder)
+    return Pipeline.from_settings(app_settings, embedder=fake_embedder, reader=fake_reader)
 
 
 def article_with(pipeline, needle: str) -> Article:
@@ -200,7 +200,7 @@ def test_abstention_says_the_articles_dont_say_and_lists_closest_passages(pipeli
 
 
 def test_filters_from_the_ui_map_to_pipeline_filters():
-    from rag.pipeline import Filters
+    from rag.query.pipeline import Filters
 
     assert chat.make_filters("", "", None, "") is None
     assert chat.make_filters("de", "Korea Herald", "2026-01-01", "2026-01-31") == Filters(
@@ -237,7 +237,7 @@ class Spy:
 
 
 def test_follow_up_gets_the_previous_questions_and_the_filters(pipeline):
-    from rag.pipeline import Filters
+    from rag.query.pipeline import Filters
 
     spy = Spy(pipeline)
     state = ([], [], {})

@@ -1,4 +1,4 @@
-"""rag.chunking: runs of whole sentences under a token limit, with exact offsets."""
+"""rag.index.chunking: runs of whole sentences under a token limit, with exact offsets."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-from rag.chunking import chunk_sentences
 from rag.config import PROJECT_DIR
 from rag.errors import ConfigError, IngestError
-from rag.sentences import split_sentences
-from rag.tokens import token_counter
+from rag.index.chunking import chunk_sentences
+from rag.index.sentences import split_sentences
+from rag.index.tokens import token_counter
 from rag.types import Chunk, Sentence
 
 from .conftest import KOREAN
@@ -143,7 +143,7 @@ def test_over_long_sentence_is_split_at_whitespace_and_warned(count, caplog):
     text = f"A short opening sentence. {long_sentence} A short closing sentence."
     sentences = sentence_seq(text)
     assert len(sentences) == 3
-    with caplog.at_level(logging.WARNING, logger="rag.chunking"):
+    with caplog.at_level(logging.WARNING, logger="rag.index.chunking"):
         chunks = chunk(text, sentences, max_tokens=64, overlap_tokens=8, count=count)
     assert_valid(text, sentences, chunks, 64, count, whole_sentences=False)
     assert any("more than the chunk size of 64" in r.getMessage() for r in caplog.records)
@@ -160,7 +160,7 @@ def test_over_long_sentence_is_split_at_whitespace_and_warned(count, caplog):
 def test_a_word_longer_than_the_limit_is_cut_between_characters(word, count, caplog):
     text = f"Before. {word} After."
     sentences = sentence_seq(text)
-    with caplog.at_level(logging.WARNING, logger="rag.chunking"):
+    with caplog.at_level(logging.WARNING, logger="rag.index.chunking"):
         chunks = chunk(text, sentences, max_tokens=32, overlap_tokens=0, count=count)
     assert_valid(text, sentences, chunks, 32, count, whole_sentences=False)
     assert_covers_every_character(text, chunks)

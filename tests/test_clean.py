@@ -1,11 +1,11 @@
-"""rag.clean: page debris goes, article sentences stay verbatim."""
+"""rag.index.clean: page debris goes, article sentences stay verbatim."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.clean import byline_names, clean_text, is_sentence, normalise_whitespace
 from rag.config import PROJECT_DIR
+from rag.index.clean import byline_names, clean_text, is_sentence, normalise_whitespace
 
 ARTICLES = PROJECT_DIR / "articles"
 HERALD = "korea-herald-2023-yoon-mattarella-summit.txt"  # seed 000

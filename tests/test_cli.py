@@ -111,7 +111,7 @@ def test_bad_rag_threshold_is_one_line_error(capsys, tmp_path, monkeypatch):
     assert "Traceback" not in err
 
 
-def test_ask_threshold_flag_and_env_decide_abstention(capsys, settings, monkeypatch):
+def test_ask_threshold_flag_and_env_decide_abstention(capsys, settings, no_real_reader, monkeypatch):
     run(capsys, "index", *index_args(settings))
     ask = ["ask", "Who visited Seoul?", "--index", str(settings.index_dir), "--model", "fake", "--json"]
 
@@ -128,7 +128,9 @@ def test_ask_threshold_flag_and_env_decide_abstention(capsys, settings, monkeypa
 @pytest.mark.parametrize(
     "flags", [("--language", "fr"), ("--source", "No Such Outlet"), ("--since", "2030-01-01")]
 )
-def test_ask_with_filters_that_admit_no_article_says_what_the_index_has(capsys, settings, flags):
+def test_ask_with_filters_that_admit_no_article_says_what_the_index_has(
+    capsys, settings, no_real_reader, flags
+):
     run(capsys, "index", *index_args(settings))
     argv = ["ask", "Who visited Seoul?", *flags, "--index", str(settings.index_dir), "--model", "fake"]
     code, out, err = run(capsys, *argv)
@@ -138,7 +140,7 @@ def test_ask_with_filters_that_admit_no_article_says_what_the_index_has(capsys, 
 
 
 def test_help_shows_the_defaults_in_use(capsys):
-    from rag.pipeline import DEFAULT_THRESHOLD
+    from rag.query.pipeline import DEFAULT_THRESHOLD
 
     def help_of(command: str) -> str:
         with pytest.raises(SystemExit):

@@ -1,4 +1,4 @@
-"""Tests for rag.embed and rag.e5convert.
+"""Tests for rag.index.embed and rag.index.e5convert.
 
 The fast tests use FakeEmbedder and small synthetic files. Tests marked ``model``
 use the real multilingual-e5-small, converted once into the default cache (the
@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import e5convert, embed
 from rag.config import PROJECT_DIR, Settings, default_cache_dir
-from rag.embed import Embedder, FakeEmbedder, SentenceTransformerEmbedder, load_embedder, model_id_for
 from rag.errors import ModelError
+from rag.index import e5convert, embed
+from rag.index.embed import Embedder, FakeEmbedder, SentenceTransformerEmbedder, load_embedder, model_id_for
 
 # ---------------------------------------------------------------- fake embedder
 
@@ -45,7 +45,7 @@ def test_fake_embedder_is_deterministic_across_processes() -> None:
     texts = ["Who visited Seoul?", "서울"]
     here = FakeEmbedder().embed_documents(texts)
     code = (
-        "import json; from rag.embed import FakeEmbedder; "
+        "import json; from rag.index.embed import FakeEmbedder; "
         f"print(json.dumps(FakeEmbedder().embed_documents({texts!r}).tolist()))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -403,7 +403,10 @@ def test_an_onnx_encoder_that_disagrees_is_not_used(
     e5: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(embed, "PROBE_TOLERANCE", 0.0)  # no float32 export agrees that exactly
-    assert embed._e5_query_encoder(e5.model, default_cache_dir()) is None
+    folder = e5convert.ensure_e5_model(default_cache_dir())
+    lazy = embed.LazyModel(folder, "multilingual-e5-small")
+    lazy._model = e5.model  # loaded: the check runs, as after a fresh export
+    assert embed._e5_query_encoder(lazy, folder, default_cache_dir()) is None
     assert "embedded with torch" in caplog.text and "probe questions" in caplog.text
     slow = SentenceTransformerEmbedder(e5.model, model_id=e5.model_id)
     assert slow.query_encoder is None

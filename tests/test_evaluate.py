@@ -503,7 +503,7 @@ def test_compare_refuses_a_file_that_is_not_a_report(tmp_path):
 
 
 def test_eval_index_is_built_once_in_the_cache_and_reused(tmp_path, tiny, fake_embedder):
-    from rag.store import current_build
+    from rag.index.store import current_build
 
     en, _ = tiny
     base = Settings(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="fake")
@@ -523,13 +523,13 @@ class _IndexPipeline:
     """Opens the real (fake-model) index and returns its first passages, never an answer."""
 
     def __init__(self, settings: Settings) -> None:
-        from rag.store import Index
+        from rag.index.store import Index
 
         self.index = Index.open(settings.index_dir)
         self.threshold = 0.5
 
     @classmethod
-    def from_settings(cls, settings, *, embedder=None, threshold=None):
+    def from_settings(cls, settings, *, embedder=None, reader=None, threshold=None):
         return cls(settings)
 
     def ask(self, question, *, filters=None, history=()):
@@ -558,7 +558,7 @@ def test_cmd_eval_runs_a_cross_corpus_dataset_and_fails_on_a_regression(tmp_path
     en, de = tiny
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("RAG_MODEL", "fake")
-    monkeypatch.setitem(sys.modules, "rag.pipeline", types.SimpleNamespace(Pipeline=_IndexPipeline))
+    monkeypatch.setitem(sys.modules, "rag.query.pipeline", types.SimpleNamespace(Pipeline=_IndexPipeline))
     out = tmp_path / "results"
     assert cmd_eval(_args(dataset=de, corpus=en / "corpus", out=out)) == 0
     printed = capsys.readouterr().out
@@ -583,12 +583,16 @@ def test_cmd_eval_runs_a_cross_corpus_dataset_and_fails_on_a_regression(tmp_path
         cmd_eval(_args(questions=tmp_path / "q.jsonl"))
 
 
-def test_rag_eval_threshold_reaches_the_pipeline_and_the_report(tmp_path, tiny, monkeypatch, capsys):
+def test_rag_eval_threshold_reaches_the_pipeline_and_the_report(
+    tmp_path, tiny, monkeypatch, capsys, no_real_reader
+):
     from rag.cli import main
-    from rag.pipeline import DEFAULT_THRESHOLD
+    from rag.query.pipeline import DEFAULT_THRESHOLD
 
     en, _ = tiny
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("RAG_READER", raising=False)  # DEFAULT_THRESHOLD is the shipped reader's
+    monkeypatch.delenv("RAG_THRESHOLD", raising=False)
     out = tmp_path / "results"
     base = ["eval", "--dataset", str(en), "--out", str(out), "--model", "fake"]
     for extra, expected in (
@@ -615,7 +619,7 @@ MIN_RECALL_AT_5 = 0.92
 
 @pytest.mark.model
 def test_seed_questions_through_the_real_pipeline_keep_their_quality(tmp_path):
-    from rag.pipeline import Pipeline
+    from rag.query.pipeline import Pipeline
 
     settings = eval_index_settings(Settings(), PROJECT_DIR / "articles")
     result = run_eval(

@@ -1,4 +1,4 @@
-"""Incremental, safe index builds (rag.indexer), on the fake embedder."""
+"""Incremental, safe index builds (rag.index.indexer), on the fake embedder."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.embed import FakeEmbedder
 from rag.errors import RagError
-from rag.indexer import build_index, pending_changes
-from rag.store import Index, current_build
+from rag.index.embed import FakeEmbedder
+from rag.index.indexer import build_index, pending_changes
+from rag.index.store import Index, current_build
 
 NEW_ARTICLE = """Venice opens new lagoon barrier museum
 
@@ -197,7 +197,7 @@ def test_damaged_previous_index_is_rebuilt_from_scratch(settings):
 @pytest.fixture(scope="module")
 def real_seed_index(tmp_path_factory):
     from rag.config import Settings
-    from rag.embed import load_embedder
+    from rag.index.embed import load_embedder
 
     tmp = tmp_path_factory.mktemp("real-seed")
     s = Settings(index_dir=tmp / "index")  # the bundled articles, the default multilingual model

@@ -1,4 +1,4 @@
-"""rag.ingest: scanning the articles folder and loading each file into Articles."""
+"""rag.index.ingest: scanning the articles folder and loading each file into Articles."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import rag.ingest as ingest
-from rag.clean import clean_text
+import rag.index.ingest as ingest
 from rag.config import PROJECT_DIR
 from rag.errors import IngestError, RagError
-from rag.ingest import SUPPORTED, SourceFile, article_id, load_source, markdown_to_text, scan_folder
+from rag.index.clean import clean_text
+from rag.index.ingest import SUPPORTED, SourceFile, article_id, load_source, markdown_to_text, scan_folder
 
 ARTICLES = PROJECT_DIR / "articles"
 SENTENCE = "The foreign ministers met in Rome on Tuesday to discuss trade and security."

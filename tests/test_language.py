@@ -1,12 +1,12 @@
-"""rag.language: language of articles and of short questions; dominant script of a line."""
+"""rag.index.language: language of articles and of short questions; dominant script of a line."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.clean import clean_text
 from rag.config import PROJECT_DIR
-from rag.language import LANGUAGES, _detector, detect_language, dominant_script
+from rag.index.clean import clean_text
+from rag.index.language import LANGUAGES, _detector, detect_language, dominant_script
 
 ARTICLES = PROJECT_DIR / "articles"
 

@@ -1,12 +1,12 @@
-"""Tests for rag.lexical: per-language terms, German decompounding, Korean morphemes, BM25 coverage."""
+"""Tests for rag.query.lexical: per-language terms, German decompounding, Korean morphemes, BM25 coverage."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rag.lexical import Acronyms, Decompounder, LexicalIndex, terms_of, tokens_of
-from rag.store import Index
+from rag.index.store import Index
+from rag.query.lexical import Acronyms, Decompounder, LexicalIndex, terms_of, tokens_of
 
 
 @pytest.fixture(scope="module")

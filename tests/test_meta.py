@@ -1,12 +1,12 @@
-"""rag.meta: title, publication date, byline and outlet from the article's own text."""
+"""rag.index.meta: title, publication date, byline and outlet from the article's own text."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.clean import clean_text
 from rag.config import PROJECT_DIR
-from rag.meta import extract_metadata, find_published, parse_date, title_from_filename
+from rag.index.clean import clean_text
+from rag.index.meta import extract_metadata, find_published, parse_date, title_from_filename
 
 ARTICLES = PROJECT_DIR / "articles"
 

@@ -1,11 +1,11 @@
-"""Tests for rag.render: terminal text and the JSON-ready dict."""
+"""Tests for rag.present.render: terminal text and the JSON-ready dict."""
 
 from __future__ import annotations
 
 import json
 
-from rag.answer import cite
-from rag.render import ANSWER_KEYS, CITATION_KEYS, NO_ANSWER, answer_to_dict, format_answer
+from rag.present.render import ANSWER_KEYS, CITATION_KEYS, NO_ANSWER, answer_to_dict, format_answer
+from rag.query.answer import cite
 from rag.types import Answer, AnswerSentence, Article, Chunk, Hit, Span
 
 TEXT = "Meloni met Lee in Seoul. They signed three memoranda of understanding on Monday."

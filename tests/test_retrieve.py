@@ -1,4 +1,4 @@
-"""Tests for rag.retrieve: fused ranking, filters, near-duplicate suppression, language centring."""
+"""Tests for rag.query.retrieve: fused ranking, filters, near-duplicate suppression, language centring."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.embed import FakeEmbedder
 from rag.errors import ConfigError
-from rag.indexer import build_index
-from rag.retrieve import DUPLICATE_COSINE, OTHER_LANGUAGE_BONUS, Filters, Retriever, unmatched
-from rag.store import Index
+from rag.index.embed import FakeEmbedder
+from rag.index.indexer import build_index
+from rag.index.store import Index
+from rag.query.retrieve import DUPLICATE_COSINE, OTHER_LANGUAGE_BONUS, Filters, Retriever, unmatched
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""rag.sentences: library sentence boundaries with exact offsets, never across a line break."""
+"""rag.index.sentences: library sentence boundaries with exact offsets, never across a line break."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from rag.config import PROJECT_DIR
 from rag.errors import IngestError
-from rag.sentences import can_answer, is_heading, split_sentences
+from rag.index.sentences import can_answer, is_heading, split_sentences
 from rag.types import Sentence
 
 from .conftest import KOREAN

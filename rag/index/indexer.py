@@ -14,7 +14,7 @@ file that holds it is recorded. A file that was indexed and now cannot be read
 keeps its previous version, with a warning: bad input never loses data.
 
 One build runs at a time (an exclusive lock on ``index/.lock``); the new build
-is swapped in atomically by ``rag.store.write_build``.
+is swapped in atomically by ``rag.index.store.write_build``.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import ingest
-from rag.chunking import chunk_sentences
 from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError, RagError
-from rag.sentences import split_sentences
-from rag.store import (
+from rag.index import ingest
+from rag.index.chunking import chunk_sentences
+from rag.index.sentences import split_sentences
+from rag.index.store import (
     FORMAT,
     FORMAT_VERSION,
     BuildContent,
@@ -45,7 +45,7 @@ from rag.store import (
     read_sources,
     write_build,
 )
-from rag.tokens import count_tokens, get_encoding
+from rag.index.tokens import count_tokens, get_encoding
 from rag.types import Article, Chunk, Sentence
 
 LOG = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def build_index(
     progress: bool = False,
 ) -> BuildReport:
     """Update (or with ``full``, rebuild) the index in ``settings.index_dir`` from
-    ``settings.articles_dir``. ``embedder`` defaults to ``rag.embed.load_embedder(settings)``,
+    ``settings.articles_dir``. ``embedder`` defaults to ``rag.index.embed.load_embedder(settings)``,
     loaded only when there is something to embed."""
     t0 = time.perf_counter()
     report = BuildReport()
@@ -176,7 +176,7 @@ def build_index(
 
         prev = _previous(settings, full, report.notes)
         if embedder is None:
-            from rag.embed import load_embedder
+            from rag.index.embed import load_embedder
 
             embedder = load_embedder(settings, show_progress=progress)
         if prev is not None and prev.model_id != embedder.model_id:
@@ -306,7 +306,7 @@ def _model_matches(manifest: dict, settings: Settings, embedder: object | None) 
     built = manifest.get("model", {}).get("id", "")
     if embedder is not None:
         return built == embedder.model_id
-    from rag.embed import model_id_for
+    from rag.index.embed import model_id_for
 
     return built == model_id_for(settings)
 

@@ -24,7 +24,7 @@ Rules and choices:
   binary. Errors name the file, and for feeds the line, and say what is wrong:
   "empty file", "contains only whitespace", "not UTF-8 text: byte 0xe9 at
   offset 12 ...", "binary file", "too little text after removing page debris".
-* ``Article.text`` is ``rag.clean.clean_text`` of the file's text; every later
+* ``Article.text`` is ``rag.index.clean.clean_text`` of the file's text; every later
   offset refers to it. ``Article.id`` is :func:`article_id` of that text, so the
   same article saved twice has one id. The headline, when the text starts with
   one, stays in the text (it can be cited); for HTML the page title is put back
@@ -33,8 +33,8 @@ Rules and choices:
 * ``Article.location`` is the relative path, ``relpath#L<n>`` for line n of a
   feed; a feed line's URL goes to ``Article.url``.
 * Metadata: a feed line's own fields first, then trafilatura's (HTML), then
-  what ``rag.meta`` finds in the text. The language is the feed's
-  ``language`` field when it is a two-letter code, else ``rag.language``.
+  what ``rag.index.meta`` finds in the text. The language is the feed's
+  ``language`` field when it is a two-letter code, else ``rag.index.language``.
 """
 
 from __future__ import annotations
@@ -49,10 +49,10 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.clean import clean_text
 from rag.errors import IngestError
-from rag.language import detect_language, script_counts
-from rag.meta import extract_metadata, parse_date
+from rag.index.clean import clean_text
+from rag.index.language import detect_language, script_counts
+from rag.index.meta import extract_metadata, parse_date
 from rag.types import Article
 
 LOG = logging.getLogger(__name__)

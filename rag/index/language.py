@@ -24,7 +24,7 @@ Shortcuts taken, on purpose:
   letters or lingua cannot decide.
 
 ``dominant_script`` counts letters per Unicode script using the character
-names from ``unicodedata`` (no third-party script database); ``rag.clean``
+names from ``unicodedata`` (no third-party script database); ``rag.index.clean``
 uses it to spot interface strings in another script than the article.
 """
 

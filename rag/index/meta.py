@@ -42,7 +42,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import PurePath
 
-from rag.clean import byline_names
+from rag.index.clean import byline_names
 
 LOG = logging.getLogger(__name__)
 
@@ -306,7 +306,7 @@ def _segmenter(language: str):  # -> pysbd.Segmenter
 
 
 def _first_sentence(text: str) -> str:
-    from rag.language import detect_language
+    from rag.index.language import detect_language
 
     sample = text.strip()[:600]
     lang = detect_language(sample)

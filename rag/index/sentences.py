@@ -25,7 +25,7 @@ Shortcuts, on top of the libraries: a boundary right after a day number such as
 before a quantity ("approx. 4 kg", "ca. 30 Prozent"); a piece with
 no letter or digit (a stray closing quote) joins the sentence before it. A long
 line without punctuation stays one sentence (up to 4,000 characters, where it is
-cut at a space to keep pysbd's time linear); ``rag.chunking`` handles length.
+cut at a space to keep pysbd's time linear); ``rag.index.chunking`` handles length.
 The Korean splitter loads once per process (about 2 s); pysbd's segmenter is
 created per call (microseconds) because it keeps per-call state on itself.
 """
@@ -201,13 +201,7 @@ def _join_false_breaks(line: str, spans: list[tuple[int, int]]) -> list[tuple[in
     return joined
 
 
-# A line of at most HEADING_WORDS words that does not end like a sentence is a title or heading
-# ("Martin Luther", "Black Death", "Sky (United Kingdom)"), never an answer: a title's cosine with any
-# question about its article is high, most of all across languages. Measured on XQuAD (every other
-# question, 400-token chunks, 2026-11-26), hit@1 en->en / de->de / de->en with headings allowed
-# 0.869 / 0.817 / 0.782, left out 0.874 / 0.819 / 0.793 (26 of those 595 German questions had been
-# answered with an English article's title). News headlines are longer: rag.retrieve leaves out the
-# line that is the article's own title (Article.title) instead.
+# Titles and headings are never answers: eval/NOTES.md, "Titles and headings never answer" (2026-11-26).
 HEADING_WORDS = 3
 _HEADING_WORD = re.compile(r"\w+")
 _SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", '"', "”", "'", "’")
@@ -220,7 +214,7 @@ def can_answer(text: str) -> bool:
 
 
 def is_heading(text: str) -> bool:
-    """A title or heading line rather than a sentence (see HEADING_WORDS).
+    """A title or heading line rather than a sentence: at most HEADING_WORDS words, no sentence end.
 
     >>> is_heading("Martin Luther"), is_heading("Luther left."), is_heading("S. Korea, Italy boost ties")
     (True, False, False)

@@ -139,6 +139,6 @@ def count_tokens(text: str, enc: tiktoken.Encoding | None = None) -> int:
 
 
 def token_counter(name: str = "cl100k_base") -> Callable[[str], int]:
-    """A ``count(text) -> int`` function for ``rag.chunking.chunk_sentences``."""
+    """A ``count(text) -> int`` function for ``rag.index.chunking.chunk_sentences``."""
     enc = get_encoding(name)
     return functools.partial(count_tokens, enc=enc)

@@ -44,7 +44,7 @@ from rag.errors import QuestionError, RagError
 from rag.types import Answer, Article, Citation, Span
 
 if TYPE_CHECKING:
-    from rag.pipeline import Filters, Pipeline
+    from rag.query.pipeline import Filters, Pipeline
 
 LOG = logging.getLogger(__name__)
 
@@ -430,7 +430,7 @@ def answer_question(
 
 def no_match_message(filters: Filters | None, articles: Mapping[str, Article]) -> str | None:
     """The message when the filters admit none of the articles (what they offer instead), else None."""
-    from rag.retrieve import unmatched
+    from rag.query.retrieve import unmatched
 
     offer = unmatched(filters, articles)
     if offer is None or filters is None:
@@ -486,7 +486,7 @@ def make_filters(
 ) -> Filters | None:
     """The UI's filter values ("" means any) as ``Filters``, or None when nothing is set.
     A date that is not YYYY-MM-DD, or a range that ends before it starts, is a QuestionError."""
-    from rag.pipeline import Filters
+    from rag.query.pipeline import Filters
 
     since_d, until_d = _date(since, "from"), _date(until, "until")
     if since_d and until_d and since_d > until_d:
@@ -522,7 +522,7 @@ def filter_choices(articles: Mapping[str, Article]) -> tuple[list[tuple[str, str
 
 def status_html(pipeline: Pipeline, settings: Settings, *, reload_problem: str | None = None) -> str:
     """One line about the index being served and one about the articles folder."""
-    from rag.indexer import pending_changes
+    from rag.index.indexer import pending_changes
 
     index = pipeline.index
     m = index.manifest
@@ -568,8 +568,8 @@ def prepare_index(settings: Settings, *, update: bool = True, say: Callable[[str
     """Before serving: build the index when there is none (first run), and with ``update``
     bring it up to date with the articles folder (a no-op in well under a second when
     nothing changed; the model is loaded only when there is text to embed)."""
-    from rag.indexer import build_index
-    from rag.store import current_build
+    from rag.index.indexer import build_index
+    from rag.index.store import current_build
 
     if current_build(settings.index_dir) is None:
         say(
@@ -589,7 +589,7 @@ def prepare_index(settings: Settings, *, update: bool = True, say: Callable[[str
 
 def update_index(pipeline: Pipeline, settings: Settings) -> str:
     """Run an incremental ``rag index`` in the app and serve the result; returns a summary."""
-    from rag.indexer import build_index
+    from rag.index.indexer import build_index
 
     try:
         report = build_index(settings, progress=True)
@@ -779,7 +779,7 @@ def build_app(pipeline: Pipeline, settings: Settings, *, concurrency: int = 4) -
         history: list[str] | None = None,
     ) -> dict:
         """Answer one question; returns the answer as JSON (quotes, citations, offsets)."""
-        from rag.render import answer_to_dict
+        from rag.present.render import answer_to_dict
 
         _reload(pipeline)
         try:

@@ -10,32 +10,27 @@ Terms, per language (the language of the article, or of the question):
 * Words are ``\\w+`` runs, case-folded (NFKC), minus a stop-word list (NLTK's English
   and German lists as shipped by bm25s, plus question words; "won" stays a word except in
   "won't", and so do "US", "WHO" and "IT" in capitals), then stemmed with
-  Snowball (``PyStemmer``) in the text's language. Measured on XQuAD, BM25 over
-  chunks, passage recall@1: English 0.907 plain -> 0.920 stemmed; German 0.785 plain
-  -> 0.827 stemmed. Before stemming, a word becomes its lemma (``simplemma``'s dictionaries,
-  English, German and seven more), so irregular forms meet: "flew" / "fly", "met" / "meet",
-  "trafen" / "treffen", "gebaut" / "bauten". Measured 2026-11-26 with the whole pipeline, answer
-  hit@1 (XQuAD): German 0.802 -> 0.805, English 0.842 and German->English 0.782 unchanged, 38
-  instead of 40 English questions wrongly refused; seed passage recall@1 0.814 -> 0.826.
+  Snowball (``PyStemmer``) in the text's language. Before stemming, a word becomes its lemma
+  (``simplemma``'s dictionaries, English, German and seven more), so irregular forms meet:
+  "flew" / "fly", "met" / "meet", "trafen" / "treffen", "gebaut" / "bauten". Measured: eval/NOTES.md,
+  "Snowball stemming" (2026-11-25) and "Lemmas before stemming" (2026-11-26).
 * German compounds: a long word (8+ letters) is also split into two parts that
   occur as words elsewhere in the corpus ("Energiesicherheit" -> "energie" +
   "sicherheit", with the linking letters s/es/n/en/e), choosing the split whose
   parts are most frequent (Koehn & Knight 2003), recursively on the tail. The
-  parts are added as terms next to the whole word. German recall@1 0.827 -> 0.831
-  (R@5 0.950 -> 0.957). Character n-grams were tried and hurt (4-grams: 0.758,
-  5-grams: 0.755): they outweigh the whole words.
+  parts are added as terms next to the whole word. Measured (character n-grams left out):
+  eval/NOTES.md, "German decompounding and character n-grams" (2026-11-25).
 * Korean: ``kiwipiepy`` morphemes, keeping nouns, verb and adjective stems, roots,
   numbers and foreign words ("방문했나요" -> "방문"); plain ``\\w+`` would keep
   whole eojeol with their particles, which never match. The Kiwi model (a few
-  seconds to load) is shared with ``rag.sentences`` and only loaded when Hangul
+  seconds to load) is shared with ``rag.index.sentences`` and only loaded when Hangul
   is seen.
 * Han and kana runs (Chinese, Japanese) become character bigrams.
 * Acronyms: a plural acronym is the acronym ("MOUs" -> "mou"), and a text that spells
   out an acronym written somewhere in the corpus also has the acronym as a term, so
   "How many MOUs were signed?" finds "three memoranda of understanding" (``Acronyms``).
-  On XQuAD this changed little (hit@1 en 0.843 -> 0.843, de 0.801 -> 0.803, de->en
-  unchanged once a phrase could no longer start with a joiner: "in Victoria" was "IV");
-  it is for news, where an article often writes out what a question abbreviates.
+  It is for news, where an article often writes out what a question abbreviates; measured:
+  eval/NOTES.md, "Acronyms as terms" (2026-11-26).
 
 ``coverage`` is BM25 divided by the largest score the query could get (the sum
 of its terms' idf; bm25s's Lucene variant scores each term at most its idf), so
@@ -63,7 +58,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.store import Index
+from rag.index.store import Index
 from rag.types import Chunk
 
 LOG = logging.getLogger(__name__)
@@ -128,7 +123,7 @@ def _lang(language: str | None) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _question_language(text: str) -> str:
-    from rag.language import detect_language
+    from rag.index.language import detect_language
 
     return _lang(detect_language(text))
 
@@ -191,8 +186,8 @@ def _term(language: str, raw: str) -> str:
     return _stem_word(language, raw.casefold())
 
 
-def _kiwi():  # -> kiwipiepy.Kiwi, the instance rag.sentences already uses
-    from rag.sentences import _kiwi as shared_kiwi
+def _kiwi():  # -> kiwipiepy.Kiwi, the instance rag.index.sentences already uses
+    from rag.index.sentences import _kiwi as shared_kiwi
 
     return shared_kiwi()
 
@@ -334,12 +329,7 @@ class Acronyms:
     phrase with any needs three letters or more, words of four letters or more, and no joiner skipped.
     """
 
-    # Measured and left out (2026-11-27): stricter spelling that drops chance matches in XQuAD questions
-    # ("How many seconds" for HMS, "What German" for WG, "stored in the Amazon" for SITA, "AFC
-    # Championship" for AC; stop words, acronyms, mixed case and a second joiner never spell a letter).
-    # XQuAD en hit@1 1,014 -> 1,016 of 1,190 (two questions no longer refused) but recall@1 0.977 ->
-    # 0.976, and short-answer F1 fell on all three sets: en 0.4943 -> 0.4942, de 0.3497 -> 0.3487,
-    # de->en 0.3235 -> 0.3227 (seed set unchanged).
+    # Stricter spelling was measured and left out: eval/NOTES.md, "Stricter acronym spelling" (2026-11-27).
 
     def __init__(self, texts: Iterable[str]) -> None:
         found = {m.group(1) for text in texts for m in _ACRONYM.finditer(text)}
@@ -468,13 +458,7 @@ class LexicalIndex:
             return [t for i in ids for t in self.sentence_terms[i]]
         return self._with_parts(tokens_of(chunk.text, language), language, chunk.text)
 
-    # Measured and left out (2026-11-27): "take place" and "fand ... statt" dropped from questions. They only
-    # say that something happened, and as missing words they have "Wann fand das Gipfeltreffen statt?"
-    # refused (confidence 0.06; "Wann war das Gipfeltreffen?" 0.59). Same-language answers gained (XQuAD en
-    # +1 hit; mixed XQuAD 0.200 -> 0.774 and 0.119 -> 0.763 for two questions), but in mixed XQuAD the
-    # questions answered from the other language's article fell (0.718 -> 0.013 for "How often do
-    # Parliament elections take place?"): 2 fewer answers hold a gold answer and 4 more are refused (3 and
-    # 6 when only the reading in the question's own language drops them).
+    # Left out: eval/NOTES.md, "Take place and fand statt dropped from questions" (2026-11-27).
     def query_terms(self, text: str, language: str | None, *, drop_own_stopwords: bool = True) -> list[str]:
         """The terms of a question read as ``language``, decompounded with the corpus vocabulary
         when German. Hangul is only analysed when the corpus has Korean text: otherwise it cannot match.
@@ -538,9 +522,7 @@ class LexicalIndex:
         return out
 
     def _coverage(self, text: str, language: str) -> np.ndarray:
-        # BM25 coverage keeps the question's own stop words: dropping them here as well lowered answer
-        # hit@1 of German questions on English articles (XQuAD) from 0.782 to 0.774, passage recall@1
-        # 0.911 either way (2026-11-26).
+        # Keeps the question's own stop words: eval/NOTES.md, "The question's own stop words" (2026-11-26).
         terms = self.query_terms(text, language, drop_own_stopwords=False)
         top = self.max_score(terms)
         if top <= 0:

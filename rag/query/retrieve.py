@@ -12,12 +12,12 @@ chunks they exclude. The fused score is
 
 * ``dense``: cosine of the question and the chunk;
 * ``sentence``: the largest cosine of the question and one of the chunk's sentences,
-  titles and headings left out (``rag.sentences.can_answer``; sentence vectors are
+  titles and headings left out (``rag.index.sentences.can_answer``; sentence vectors are
   precomputed at index time, so this costs one more matrix product). It is the
   strongest single signal: a long chunk's vector is an average, a question is
   usually answered by one sentence;
 * ``coverage``: BM25 over chunks divided by the largest score the question could
-  get, so in [0, 1] and comparable between questions (``rag.lexical``). It knows by
+  get, so in [0, 1] and comparable between questions (``rag.query.lexical``). It knows by
   itself when lexical evidence means something: a German question against English
   chunks has most of its terms unseen there, so its coverage is near 0 everywhere
   and it barely moves the ranking, where rank fusion (RRF) would hand BM25's
@@ -28,24 +28,11 @@ chunks they exclude. The fused score is
 In a corpus of several languages, chunks in another language than the question's get
 :data:`OTHER_LANGUAGE_BONUS` on top: coverage and window only reach chunks in the question's
 language, so without it an article in another language that holds the answer loses to
-same-language chunks that merely share the question's words (measured at the constant).
+same-language chunks that merely share the question's words (measured: eval/NOTES.md,
+"Other-language bonus" (2026-11-26)).
 
-Measured on XQuAD (48 articles, 1,190 questions; passage recall@1 = the top chunk
-is from the gold article and contains a gold answer; chunks of 200 / 400 tokens):
-
-| ranking                | en->en        | de->de        | de->en        |
-| dense                  | 0.903 / 0.904 | 0.845 / 0.863 | 0.796 / 0.782 |
-| sentence               | 0.921 / 0.943 | 0.883 / 0.933 | 0.836 / 0.876 |
-| BM25                   | 0.926 / 0.939 | 0.833 / 0.892 | 0.391 / 0.413 |
-| RRF(dense, BM25)       | 0.930 / 0.946 | 0.859 / 0.901 | 0.532 / 0.563 |
-| 0.5 dense + 0.5 sent.  | 0.943 / 0.955 | 0.893 / 0.936 | 0.862 / 0.882 |
-| fused (above)          | 0.961 / 0.976 | 0.910 / 0.953 | 0.871 / 0.900 |
-
-The weights are the rounded mean of weights fitted by a listwise softmax model with
-2-fold cross-validation by article (fitted on the articles of one half, measured
-on the other: 0.959/0.907/0.870 and 0.974/0.956/0.899); the last row applies the
-rounded weights to all questions. Adding an article-level prior or BM25 x
-peakedness interactions did not help (within +-0.002).
+The weights were fitted on XQuAD (2-fold cross-validation by article); the rankings compared
+and the figures: eval/NOTES.md, "Fused ranking weights" (2026-11-25).
 
 Near-duplicates: a chunk whose vector has cosine > :data:`DUPLICATE_COSINE` with a
 better-ranked chunk of another article (the same wire story in two outlets) is
@@ -54,9 +41,9 @@ corroboration when answers are built.
 
 Speed: a warm ``rank`` is two matrix-vector products, BM25 and Python over the 50 best
 chunks (about 2 ms on XQuAD-en). Building a ``Retriever`` makes numpy's BLAS run on one
-thread for the whole process (:func:`limit_blas_threads`): OpenBLAS splits a product over
-1,222 sentence vectors between the two cores, and on a busy machine it then waits for a
-time slice of the other core, 12 ms instead of 0.1 ms. The per-chunk and per-sentence
+thread for the whole process (:func:`limit_blas_threads`): with two, OpenBLAS splits a product
+between the cores and, on a busy machine, waits for a time slice of the other one (measured:
+eval/NOTES.md, "BLAS on one thread" (2026-11-26)). The per-chunk and per-sentence
 tables (sentences of a chunk, article of a row, filter masks) are computed once per index.
 """
 
@@ -73,9 +60,9 @@ from datetime import date
 import numpy as np
 
 from rag.errors import ConfigError
-from rag.lexical import LexicalIndex
-from rag.sentences import can_answer
-from rag.store import Index
+from rag.index.sentences import can_answer
+from rag.index.store import Index
+from rag.query.lexical import LexicalIndex
 from rag.types import Article, Hit
 
 LOG = logging.getLogger(__name__)
@@ -84,22 +71,7 @@ W_DENSE, W_SENTENCE, W_COVERAGE, W_WINDOW = 0.35, 0.65, 0.08, 0.08
 WINDOW_CANDIDATES = 50
 DUPLICATE_COSINE = 0.95
 CONTEXT_WEIGHT = 0.5  # weight of a follow-up question's context (the previous question)
-# Added to the fused score of chunks in another language than the question's, when the corpus has
-# several and the question's is one of them (a constant for all chunks otherwise, so left out). Measured
-# (2026-11-26) on mixed XQuAD (eval/mixed_xquad.py: two corpora of 24 German and 24 English articles, all
-# 1,190 questions in both languages, half answered only across languages; 4,760 questions) and on the
-# seed set (5 articles on one summit, 1 German), threshold 0.106, abstentions counted as misses:
-#   bonus   mixed XQuAD R@1 / hit@1 / refused     seed hits (of 86) / answerable / unanswerable refused
-#   0       0.897 / 0.745 / 9.4%                  65 / 7 of 86 / 12 of 14
-#   0.01    0.913 / 0.759 / 7.6%                  68 / 6 of 86 / 12 of 14
-#   0.02    0.924 / 0.764 / 6.3%                  68 / 4 of 86 / 11 of 14
-#   0.04    0.933 / 0.775 / 4.6%                  70 / 1 of 86 /  8 of 14
-# Same-language questions are unchanged (R@1 0.968, hit@1 0.813 / 0.812); the gain is on the others
-# (hit@1 0.677 -> 0.705 at 0.01). Mixed XQuAD favours 0.04 to 0.05, but there every article is on
-# another topic. The seed articles report one summit in both languages, and from 0.02 English questions
-# that the articles do not answer get a German sentence on the same summit, whose cross-lingual
-# confidence (rag.pipeline) runs high: refitting that confidence on mixed XQuAD (with the answer's
-# chunks removed as negatives) took only 0.8 off its logit and left the seed at 9 of 14 for 0.04.
+# For chunks in another language than the question's: eval/NOTES.md, "Other-language bonus" (2026-11-26).
 OTHER_LANGUAGE_BONUS = 0.01
 # Two float32 cosines of unit vectors of 384 dimensions computed in different orders differ by
 # at most 384 * 2**-24 * 2 ~ 5e-5 (measured: 2e-7); the near-duplicate screen allows twice that.
@@ -223,8 +195,8 @@ class Retriever:
         offsets: list[int] = []
         self.chunk_sentences: list[list[int]] = []
         # The "sentence" score of a chunk is the best of its sentences that can answer: not a title
-        # (whose cosine with any question about the article is high, rag.sentences.can_answer).
-        # rag.answer reads the same list: those sentences are never answer candidates either.
+        # (whose cosine with any question about the article is high, rag.index.sentences.can_answer).
+        # rag.query.answer reads the same list: those sentences are never answer candidates either.
         # An article's own title line is not an answer either, however long it is.
         titles = {a.id: _folded(a.title) for a in index.articles.values()}
         self.answering: list[bool] = [

@@ -1,0 +1,194 @@
+"""Fit how the pipeline uses the shipped reader, on questions nobody reports figures on.
+
+    .venv/bin/python eval/fit_reading.py            # fit, and write into rag/models/reader-v1.json
+    .venv/bin/python eval/fit_reading.py --dry-run  # print only
+
+Two things are fitted, with the whole pipeline (retrieval + reader) over the XQuAD English corpus:
+
+1. The reading rule (``rag.query.reader.choose``): how many candidate sentences a question may read
+   (``windows``) and what each step down the candidate ranking costs (``rank_penalty``). Grid
+   search on XQuAD's English questions of the articles the reader was trained on
+   (``xquad_articles.trained`` in the manifest; the held-out half is what figures are reported
+   on): the best short-answer F1, and of the rules within ``--slack`` of it the one that reads the
+   fewest windows on average (each costs about 20 ms).
+2. The abstention threshold: the highest that refuses at most ``--max-refused`` of the answerable
+   questions above (a refused answerable question is a lost answer; the reader's has-answer
+   probability separates too weakly for balanced accuracy, which is printed for the record). The
+   unanswerable questions it is measured on are SQuAD 2.0's unanswerable questions
+   (``is_impossible``) of the held-out articles from ../shared/qa-train/ (never trained on; on topic
+   for the corpus, as the seed set's unanswerable questions are for the seed articles).
+3. The threshold for a question and a sentence in two languages, which the reader reads with less
+   confidence: the same share of answerable questions refused, on XQuAD's German questions of the
+   trained half against the English corpus.
+
+Figures: eval/NOTES.md, "Reader windows", "Reader threshold" and "Reader threshold across languages".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.config import READER_MANIFEST, Settings  # noqa: E402
+from rag.evaluate import Question, eval_index_settings, load_dataset  # noqa: E402
+from rag.metrics import abstention_rates, calibrate_threshold, exact_match, token_f1  # noqa: E402
+from rag.query.question import Query  # noqa: E402
+from rag.query.reader import Reading, choose  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+N_UNANSWERABLE = 600
+MAX_WINDOWS = 6
+WINDOWS = range(1, MAX_WINDOWS + 1)
+PENALTIES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def unanswerable(data: Path, articles: set[str], n: int, seed: int = 0) -> list[Question]:
+    doc = json.loads((data / "squad-v2.0-dev.minus-xquad.json").read_text(encoding="utf-8"))
+    out = [
+        Question(q["id"], q["question"], "en", (), (), False, "")
+        for a in doc["data"]
+        if slug(a["title"]) in articles
+        for p in a["paragraphs"]
+        for q in p["qas"]
+        if q.get("is_impossible")
+    ]
+    random.Random(seed).shuffle(out)
+    return out[:n]
+
+
+def read_all(pipeline, questions: list[Question]) -> list[list[Reading]]:
+    """The readings of each question's first MAX_WINDOWS candidate sentences, best first."""
+    out = []
+    for q in questions:
+        query = Query.build(q.question)
+        state, _, _, candidates = pipeline.candidates(query)
+        texts = [state.index.sentences[c.sentence_id].text for c in candidates[:MAX_WINDOWS]]
+        out.append([pipeline.reader.read(query.text, [t])[0] for t in texts])
+    return out
+
+
+def apply(readings: list[Reading], windows: int, penalty: float) -> tuple[Reading | None, int]:
+    """(the reading ``ask`` would choose, how many windows it read)."""
+    drawn: list[Reading] = []
+
+    def lazy():
+        for r in readings[:windows]:
+            drawn.append(r)
+            yield r
+
+    chosen = choose(lazy(), penalty)
+    return (None if chosen is None else chosen[1]), len(drawn)
+
+
+def sweep(readings: list[list[Reading]], golds: list[tuple[str, ...]]) -> list[dict]:
+    rows = []
+    for windows in WINDOWS:
+        for penalty in PENALTIES:
+            f1 = em = read = 0.0
+            for rs, g in zip(readings, golds, strict=True):
+                r, n = apply(rs, windows, penalty)
+                text = r.text if r is not None else ""
+                f1, em, read = f1 + token_f1(text, g), em + exact_match(text, g), read + n
+            n = max(len(golds), 1)
+            rows.append(
+                {"windows": windows, "rank_penalty": penalty, "f1": f1 / n, "em": em / n, "read": read / n}
+            )
+    return rows
+
+
+def refusing(share: float, answerable: list[float]) -> float:
+    """The highest threshold (4 decimals) below which at most ``share`` of these confidences lie."""
+    kept = sorted(answerable)
+    return math.floor(kept[int(share * len(kept))] * 10000) / 10000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--manifest", type=Path, default=READER_MANIFEST)
+    parser.add_argument("--data", type=Path, default=SHARED / "qa-train")
+    parser.add_argument("--bench", type=Path, default=SHARED / "bench" / "xquad-en")
+    parser.add_argument(
+        "--other", type=Path, default=SHARED / "bench" / "xquad-de", help="questions in another language"
+    )
+    parser.add_argument("--unanswerable", type=int, default=N_UNANSWERABLE)
+    parser.add_argument("--slack", type=float, default=0.005, help="F1 given up for fewer windows read")
+    parser.add_argument(
+        "--max-refused", type=float, default=0.02, help="share of answerable questions refused"
+    )
+    parser.add_argument("--dry-run", action="store_true")
+    args = parser.parse_args(argv)
+
+    from rag.query.pipeline import Pipeline
+
+    manifest = json.loads(args.manifest.read_text(encoding="utf-8"))
+    split = manifest["xquad_articles"]
+    corpus, questions = load_dataset(args.bench)
+    trained = set(split["trained"])
+    positives = [q for q in questions if q.sources and q.sources[0].split(".")[0] in trained]
+    negatives = unanswerable(args.data, set(split["held_out"]), args.unanswerable)
+    settings = eval_index_settings(Settings.from_env(reader=args.manifest), corpus)
+    pipeline = Pipeline.from_settings(settings, threshold=0.0)
+
+    pos = read_all(pipeline, positives)
+    rows = sweep(pos, [q.answers for q in positives])
+    for row in rows:
+        print(" ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+    top = max(r["f1"] for r in rows)
+    rule = min((r for r in rows if r["f1"] >= top - args.slack), key=lambda r: (r["read"], -r["f1"]))
+    windows, penalty = rule["windows"], rule["rank_penalty"]
+    print(f"reading rule: windows {windows}, rank_penalty {penalty} (F1 {rule['f1']:.3f}, best {top:.3f})")
+
+    neg = read_all(pipeline, negatives)
+    conf, answerable = [], []
+    for rs, label in [(rs, True) for rs in pos] + [(rs, False) for rs in neg]:
+        r, _ = apply(rs, windows, penalty)
+        conf.append(r.probability if r is not None else 0.0)
+        answerable.append(label)
+    threshold = refusing(args.max_refused, [c for c, a in zip(conf, answerable, strict=True) if a])
+    balanced = calibrate_threshold(conf, answerable)
+    print(
+        f"balanced-accuracy threshold {balanced:.4f}: "
+        f"{abstention_rates(answerable, [c < balanced for c in conf])}"
+    )
+    rates = abstention_rates(answerable, [c < threshold for c in conf])
+    fit = {
+        "fitted_by": "eval/fit_reading.py",
+        "answerable": len(positives),
+        "unanswerable": len(negatives),
+        "f1": round(rule["f1"], 4),
+        "windows_read": round(rule["read"], 3),
+        "max_refused": args.max_refused,
+        "answerable_refused": round(rates["answerable_abstained"], 4),
+        "unanswerable_refused": round(rates["unanswerable_abstained"], 4),
+    }
+    _, others = load_dataset(args.other, corpus)
+    others = [q for q in others if q.sources and q.sources[0].split(".")[0] in trained]
+    chosen = [apply(rs, windows, penalty)[0] for rs in read_all(pipeline, others)]
+    other_threshold = refusing(args.max_refused, [r.probability if r else 0.0 for r in chosen])
+    fit["other_language_answerable"] = len(others)
+    print(json.dumps({"threshold": threshold, "threshold_other_language": other_threshold, **fit}))
+    if not args.dry_run:
+        manifest["reading"] = {"windows": windows, "rank_penalty": penalty}
+        manifest["threshold"] = threshold
+        manifest["threshold_other_language"] = other_threshold
+        manifest["reading_fit"] = fit
+        manifest.pop("threshold_fit", None)
+        args.manifest.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote the reading rule and the threshold into {args.manifest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

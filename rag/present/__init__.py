@@ -1,0 +1,1 @@
+"""Presenting answers: terminal text and JSON (``render``) and the browser chat (``chat``)."""
