@@ -39,7 +39,6 @@ weights exactly). The pooler, which mean pooling never uses, is written as zeros
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import json
 import logging
@@ -57,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import ModelError
+from rag.index.store import sha256_file
 
 LOG = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def ensure_e5_onnx(cache_dir: Path, encoder: Any) -> Path:
     path = target / ONNX_FILE
     marker = _onnx_marker(target)
     if marker is not None:
-        if _sha256(path) == marker["onnx_sha256"]:
+        if sha256_file(path) == marker["onnx_sha256"]:
             return path
         LOG.warning("%s does not match the checksum in its marker: exporting it again", path)
         shutil.rmtree(target, ignore_errors=True)
@@ -224,7 +224,7 @@ def _export_with_marker(encoder: Any, out_dir: Path) -> None:
         "model": MODEL_NAME,
         "source_sha256": SOURCE_SHA256,
         "converter_version": CONVERTER_VERSION,
-        "onnx_sha256": _sha256(path),
+        "onnx_sha256": sha256_file(path),
         "bytes": path.stat().st_size,
         "torch": torch.__version__,
         "opset": ONNX_OPSET,
@@ -579,16 +579,8 @@ def _is_complete(folder: Path) -> bool:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _verify(path: Path, expected: str, package: str) -> None:
-    actual = _sha256(path)
+    actual = sha256_file(path)
     if actual != expected:
         raise ModelError(
             f"{path} has sha256 {actual}, but {package} ships {expected}: the file is damaged or from "

@@ -21,7 +21,6 @@ like the question encoder); torch is needed only for that export and for trainin
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import ModelError
+from rag.index.store import sha256_file as file_sha256
 
 LOG = logging.getLogger(__name__)
 
@@ -165,14 +165,6 @@ def span_text(window: str, row: Encoded, first: int, last: int) -> tuple[int, in
 
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(path: Path = MANIFEST) -> dict[str, Any]:
