@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from rag.config import DEFAULT_MODEL, DEFAULT_THRESHOLD, Settings
+from rag.config import DEFAULT_MODEL, DEFAULT_THRESHOLD, Settings, reader_thresholds
 from rag.errors import QuestionError, RagError
 
 LOG = logging.getLogger("rag")
@@ -33,9 +33,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     # Defaults shown in help come from Settings() (and rag.query.pipeline), so they cannot drift.
     defaults = Settings()
+    other = reader_thresholds()[1]
     threshold_help = (
         "abstain when the answer's confidence is below this, from 0 to 1 "
-        f"(default {DEFAULT_THRESHOLD:g}, calibrated, or RAG_THRESHOLD; 0 never abstains)"
+        f"(default {DEFAULT_THRESHOLD:g}, and {other:g} for an answer in another language than the "
+        "question, fitted with the reader; or RAG_THRESHOLD; 0 never abstains)"
     )
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions about a folder of news articles.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
