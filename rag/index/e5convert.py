@@ -181,37 +181,53 @@ def export_onnx(encoder: Any, out_dir: Path) -> None:
             mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
-    hidden = int(encoder.config.hidden_size)
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        trace_to_onnx(
+            Pooled(encoder),
+            int(encoder.config.hidden_size),
+            out_dir / ONNX_FILE,
+            {"embedding": {0: "batch"}},
+            "the encoder",
+        )
+    finally:
+        encoder.train(was_training)
+
+
+def trace_to_onnx(
+    module: Any, hidden: int, path: Path, outputs: dict[str, dict[int, str]], what: str
+) -> None:
+    """Trace a torch module of ``(inputs_embeds, attention_mask)`` into an ONNX file at ``path``,
+    with the batch and token axes of both inputs dynamic; ``outputs`` names the outputs and their
+    dynamic axes. Any failure of the exporter becomes a ``ModelError`` naming ``what``."""
+    import torch
+
     generator = torch.Generator().manual_seed(0)
     # Two rows, the second padded: the traced graph keeps the attention mask.
     embeds = 0.05 * torch.randn(2, 8, hidden, generator=generator)
     mask = torch.tensor([[1] * 8, [1] * 5 + [0] * 3], dtype=torch.int64)
-    path = out_dir / ONNX_FILE
-    was_training = encoder.training
-    encoder.eval()
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer and deprecation warnings: the result is checked instead
             torch.onnx.export(
-                Pooled(encoder),
+                module,
                 (embeds, mask),
                 str(path),
                 dynamo=False,
                 input_names=["inputs_embeds", "attention_mask"],
-                output_names=["embedding"],
+                output_names=list(outputs),
                 dynamic_axes={
                     "inputs_embeds": {0: "batch", 1: "tokens"},
                     "attention_mask": {0: "batch", 1: "tokens"},
-                    "embedding": {0: "batch"},
+                    **outputs,
                 },
                 opset_version=ONNX_OPSET,
             )
     except ModelError:
         raise
     except Exception as err:  # noqa: BLE001 - the exporter raises many kinds; the caller needs one
-        raise ModelError(f"exporting the encoder to ONNX failed: {type(err).__name__}: {err}") from err
-    finally:
-        encoder.train(was_training)
+        raise ModelError(f"exporting {what} to ONNX failed: {type(err).__name__}: {err}") from err
 
 
 def _export_with_marker(encoder: Any, out_dir: Path) -> None:

@@ -413,9 +413,9 @@ def _ensure_onnx(cache_dir: Path, base: Path, manifest: dict[str, Any], weights:
 def export_onnx(model: Any, path: Path) -> None:
     """Write the reader as ONNX: inputs ``inputs_embeds`` float32 (batch, tokens, hidden) and
     ``attention_mask`` int64; outputs ``start_logits`` and ``end_logits`` float32 (batch, tokens)."""
-    import warnings
-
     import torch
+
+    from rag.index.e5convert import trace_to_onnx
 
     class Logits(torch.nn.Module):
         def __init__(self, qa: Any) -> None:
@@ -426,30 +426,14 @@ def export_onnx(model: Any, path: Path) -> None:
             out = self.qa(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
             return out.start_logits, out.end_logits
 
-    hidden = int(model.config.hidden_size)
-    generator = torch.Generator().manual_seed(0)
-    embeds = 0.05 * torch.randn(2, 8, hidden, generator=generator)
-    mask = torch.tensor([[1] * 8, [1] * 5 + [0] * 3], dtype=torch.int64)
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                Logits(model),
-                (embeds, mask),
-                str(path),
-                dynamo=False,
-                input_names=["inputs_embeds", "attention_mask"],
-                output_names=["start_logits", "end_logits"],
-                dynamic_axes={
-                    "inputs_embeds": {0: "batch", 1: "tokens"},
-                    "attention_mask": {0: "batch", 1: "tokens"},
-                    "start_logits": {0: "batch", 1: "tokens"},
-                    "end_logits": {0: "batch", 1: "tokens"},
-                },
-                opset_version=17,
-            )
-    except Exception as err:  # noqa: BLE001 - the exporter raises many kinds; the caller needs one
-        raise ModelError(f"exporting the reader to ONNX failed: {type(err).__name__}: {err}") from err
+    axes = {0: "batch", 1: "tokens"}
+    trace_to_onnx(
+        Logits(model),
+        int(model.config.hidden_size),
+        path,
+        {"start_logits": axes, "end_logits": axes},
+        "the reader",
+    )
 
 
 class FakeReader:
