@@ -21,9 +21,11 @@ thread) instead of sentence-transformers' ``encode``: about half the CPU time fo
 question, the same vectors up to about 2e-7 per component (measured: eval/NOTES.md, "ONNX
 question encoder" (2026-11-25)). The ONNX file is exported from the loaded
 model once per cache (``rag.index.e5convert.ensure_e5_onnx``) and checked against ``encode``
-on three questions at every load; when onnxruntime or onnx is missing, or the check fails,
-questions go through ``encode`` as before (with a warning). Documents always go through
-``encode`` (torch, batches, both cores). Other models use ``encode`` for both.
+on three questions then; later loads read it and the word-embedding table from files, without
+torch, which is loaded only when documents are embedded (``LazyModel``). When onnxruntime or
+onnx is missing, or the check fails, questions go through ``encode`` (with a warning).
+Documents always go through ``encode`` (torch, batches, both cores). Other models use
+``encode`` for both.
 
 Shortcuts: nothing is ever downloaded (``HF_HUB_OFFLINE=1`` is set for the process
 and loading uses local files only). Loaded models are cached per process (keyed

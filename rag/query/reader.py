@@ -335,16 +335,8 @@ class Reader:
 _EXPORT_LOCK = threading.Lock()
 
 
-def _quantize(manifest: dict[str, Any]) -> str:
-    """The manifest's ``quantize``: "int8" (dynamic int8 weights in onnxruntime) or "none"."""
-    mode = str(manifest.get("quantize") or "none")
-    if mode not in ("int8", "none"):
-        raise ModelError(f"the reader's manifest asks for quantize={mode!r}; known: 'int8', 'none'")
-    return mode
-
-
 def _onnx_dir(cache_dir: Path, manifest: dict[str, Any]) -> Path:
-    name = f"reader-{str(manifest['sha256'])[:12]}-{_quantize(manifest)}-onnx"
+    name = f"reader-{str(manifest['sha256'])[:12]}-onnx"
     return Path(cache_dir).expanduser() / "models" / name
 
 
@@ -361,7 +353,6 @@ def _ensure_onnx(cache_dir: Path, base: Path, manifest: dict[str, Any], weights:
             return (
                 marker.get("export_version") == ONNX_EXPORT_VERSION
                 and marker.get("weights_sha256") == manifest["sha256"]
-                and marker.get("quantize") == _quantize(manifest)
                 and marker.get("bytes") == (folder / ONNX_FILE).stat().st_size
             )
         except (OSError, ValueError, AttributeError):
@@ -378,25 +369,10 @@ def _ensure_onnx(cache_dir: Path, base: Path, manifest: dict[str, Any], weights:
         shutil.rmtree(target, ignore_errors=True)
 
         def build(tmp: Path) -> None:
-            model = torch_model(base, weights)
-            if _quantize(manifest) == "int8":
-                from onnxruntime.quantization import QuantType, quantize_dynamic
-
-                export_onnx(model, tmp / "fp32.onnx")
-                logging.disable(logging.WARNING)  # its advice to pre-process the graph, on the root logger
-                try:
-                    quantize_dynamic(
-                        str(tmp / "fp32.onnx"), str(tmp / ONNX_FILE), weight_type=QuantType.QInt8
-                    )
-                finally:
-                    logging.disable(logging.NOTSET)
-                (tmp / "fp32.onnx").unlink()
-            else:
-                export_onnx(model, tmp / ONNX_FILE)
+            export_onnx(torch_model(base, weights), tmp / ONNX_FILE)
             marker = {
                 "export_version": ONNX_EXPORT_VERSION,
                 "weights_sha256": manifest["sha256"],
-                "quantize": _quantize(manifest),
                 "onnx_sha256": file_sha256(tmp / ONNX_FILE),
                 "bytes": (tmp / ONNX_FILE).stat().st_size,
             }
