@@ -1,9 +1,11 @@
 """Start the chat in a browser: ``python app.py`` (what ``./run.sh chat`` runs).
 
-Builds the index of the articles folder on first run (and brings it up to date with
-new or changed files on later runs), loads the model and the index once, and serves
-the chat on http://127.0.0.1:7860 to several users at once. Everything the page shows
-and does lives in ``rag/present/chat.py``; this file only reads flags and starts it.
+Builds the index of the articles folder on first run, before serving; on later runs it
+serves the index it has at once and brings it up to date with new or changed files in the
+background (the chat answers from the new index as soon as it is written). Loads the model
+and the index once, and serves the chat on http://127.0.0.1:7860 to several users at once.
+Everything the page shows and does lives in ``rag/present/chat.py``; this file only reads
+flags and starts it.
 
     python app.py                          # ./articles, ./index, http://127.0.0.1:7860
     python app.py --port 8000 --articles ~/news --index ~/news-index
@@ -45,7 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--model", help="embedding model: multilingual-e5-small (default), all-MiniLM-L6-v2, or a folder"
     )
     p.add_argument(
-        "--no-update", action="store_true", help="serve the index as it is (still built if there is none)"
+        "--no-update",
+        action="store_true",
+        help="serve the index as it is, with no update in the background (still built if there is none)",
     )
     p.add_argument(
         "--concurrency", type=int, default=4, help="questions answered at the same time (default 4)"
@@ -78,8 +82,7 @@ def port_is_free(host: str, port: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging(args.verbose)
-    from rag.present.chat import build_app, launch, prepare_index
-    from rag.query.pipeline import Pipeline
+    from rag.present.chat import build_app, launch, open_pipeline
 
     try:
         settings = Settings.from_env(articles_dir=args.articles, index_dir=args.index, model=args.model)
@@ -88,9 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError("--port must be 1-65535 and --concurrency 1-64")
         if not port_is_free(args.host, port):
             raise ConfigError(f"cannot listen on {args.host}:{port} (in use?): choose another with --port")
-        prepare_index(settings, update=not args.no_update)
-        print("Loading the model and the index ...", flush=True)
-        pipeline = Pipeline.from_settings(settings)
+        pipeline, update = open_pipeline(settings, update=not args.no_update)
     except RagError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -98,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"note: listening on {args.host}: anyone who can reach this machine can use the chat", flush=True
         )
-    app = build_app(pipeline, settings, concurrency=args.concurrency)
+    app = build_app(pipeline, settings, concurrency=args.concurrency, update=update)
+    if update is not None:
+        update.start()
     try:
         launch(app, host=args.host, port=port, share=args.share)
     except OSError as e:

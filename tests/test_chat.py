@@ -1,5 +1,6 @@
 """The chat app's logic without a browser: HTML rendering (escaping, highlights, numbering),
-filters, follow-up history, status, error replies, and the served app's routes.
+filters, follow-up history, status, error replies, the ``/ask`` API's parameters (checked, and
+fuzzed), a damaged new build, and the served app's routes.
 
 Runs on the fake embedder and the fake reader over a temporary copy of the seed articles plus
 an article that carries HTML and script.
@@ -8,6 +9,10 @@ an article that carries HTML and script.
 from __future__ import annotations
 
 import html
+import json
+import logging
+import math
+import random
 import re
 import shutil
 import socket
@@ -19,7 +24,10 @@ import pytest
 
 from rag.errors import QuestionError
 from rag.index.indexer import build_index
+from rag.index.store import current_build
 from rag.present import chat
+from rag.present.render import ANSWER_KEYS
+from rag.query.question import HISTORY_TURNS, MAX_HISTORY
 from rag.types import Answer, AnswerSentence, Article, Citation, Span
 
 from .conftest import INJECTION
@@ -42,6 +50,18 @@ def pipeline(app_settings, fake_embedder, fake_reader):
     from rag.query.pipeline import Pipeline
 
     return Pipeline.from_settings(app_settings, embedder=fake_embedder, reader=fake_reader)
+
+
+@pytest.fixture(scope="module")
+def api(fake_seed_index):
+    """The function the app serves as ``/ask``, over the seed articles, called as a program calls it."""
+    from rag.index.embed import FakeEmbedder
+    from rag.query.pipeline import Pipeline
+    from rag.query.reader import FakeReader
+
+    pipeline = Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder(), reader=FakeReader())
+    app = chat.build_app(pipeline, fake_seed_index)
+    return next(f.fn for f in app.fns.values() if f.api_name == "ask")
 
 
 def article_with(pipeline, needle: str) -> Article:
@@ -284,6 +304,214 @@ def test_unexpected_failure_is_an_apology_not_a_traceback(pipeline, caplog):
     assert asked == [] and "boom" in caplog.text
 
 
+@pytest.mark.parametrize("question", ["🙂🙂🙂", "???", " ?! … "])
+def test_a_question_without_words_is_refused_in_the_chat_and_the_api(pipeline, api, question):
+    chat_log, asked, _, _ = chat.respond(pipeline, question, [], [], {})
+    message = text_of(chat_log[-1]["content"])
+    assert "rag-error" in chat_log[-1]["content"] and "has no words" in message and asked == []
+    out = api(question)
+    assert set(out) == {"error"} and "has no words (no letter or digit)" in out["error"]
+
+
+def test_the_chat_remembers_the_question_it_answered_cleaned(pipeline):
+    spy = Spy(pipeline)
+    _, asked, _, _ = chat.respond(spy, "  Who visited\x00 Seoul?\u200b ", [], [], {})
+    chat.respond(spy, "When did she arrive?", [], asked, {})
+    assert asked == ["Who visited Seoul?"] and spy.calls[1][2] == ("Who visited Seoul?",)
+
+
+def test_a_long_conversation_sends_only_its_last_questions(pipeline):
+    spy = Spy(pipeline)
+    asked = [f"Who visited Seoul in {year}?" for year in range(1900, 1900 + 3 * MAX_HISTORY)]
+    chat_log, _, _, _ = chat.respond(spy, "When did she arrive?", [], asked, {})
+    assert "rag-error" not in chat_log[-1]["content"]
+    assert spy.calls[0][2] == tuple(asked[-HISTORY_TURNS:])
+
+
+# ---------------------------------------------------------------------------
+# The /ask API: every parameter checked, never a traceback
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"since": 1e20},
+            r"^since \(published from\): 1e\+20 is not the Unix time of a day in the years 1 to 9999",
+        ),
+        ({"until": -1e16}, r"^until \(published until\): -1e\+16 is not the Unix time"),
+        ({"since": math.nan}, r"^since \(published from\): nan is not the Unix time"),
+        ({"until": math.inf}, r"^until \(published until\): inf is not the Unix time"),
+        ({"since": True}, r"^since \(published from\) must be a date like 2026-01-19 .*, got bool"),
+        ({"since": [2026, 1, 19]}, r"^since \(published from\) must be a date .*, got list"),
+        ({"until": {"year": 2026}}, r"^until \(published until\) must be a date .*, got dict"),
+        ({"since": "2026-01-19; DROP TABLE"}, r"^since \(published from\): .* is not a date like 2026-01-19"),
+        ({"since": "2026-02-30"}, r"is not a date like 2026-01-19"),
+        (
+            {"language": 5},
+            r"^language must be a language code such as en, de or ko, or \"\" for any, got int",
+        ),
+        ({"language": ["en"]}, r"^language must be a language code .*, got list"),
+        ({"language": "English, please"}, r"^language must be a language code .*, got 'English, please'"),
+        ({"outlet": ["AJP"]}, r"^outlet must be an outlet name .*, got list"),
+        (
+            {"outlet": "A" * 1000},
+            r"^outlet is too long \(1,000 characters\); it must be an outlet name of at most",
+        ),
+        (
+            {"history": "Who visited Seoul?"},
+            r"^history must be a list of the conversation's earlier questions",
+        ),
+        ({"history": {"0": "Who?"}}, r"^history must be a list .*, got dict"),
+        (
+            {"history": ["Who visited Seoul?"] * 5000},
+            rf"^history has 5,000 questions; at most {MAX_HISTORY} are",
+        ),
+        (
+            {"history": ["Who visited Seoul?", None]},
+            r"^history\[1\] \(an earlier question\) must be text, got",
+        ),
+        (
+            {"history": ["Who visited Seoul?", 7]},
+            r"^history\[1\] \(an earlier question\) must be text, got int",
+        ),
+        (
+            {"history": ["x" * 5000]},
+            r"^history\[0\] \(an earlier question\) is too long \(5,000 characters\)",
+        ),
+        ({"question": 42}, r"^the question must be text, got int"),
+        ({"question": None}, r"^the question must be text, got NoneType"),
+        ({"question": ["Who visited Seoul?"]}, r"^the question must be text, got list"),
+        ({"question": "x" * 5000}, r"^the question is too long \(5,000 characters\); the limit is 2,000"),
+        ({"question": "🙂🙂🙂"}, r"^the question '🙂🙂🙂' has no words"),
+    ],
+)
+def test_api_refuses_a_bad_parameter_with_a_message_naming_it(api, params, message):
+    out = api(**{"question": "When did she arrive?", "history": ["Who visited Seoul?"], **params})
+    assert set(out) == {"error"} and re.search(message, out["error"]), out
+    assert len(out["error"]) < 300
+
+
+def test_api_accepts_what_the_chat_and_programs_send(api):
+    plain = api("Who visited Seoul in January 2026?")
+    assert tuple(plain) == ANSWER_KEYS
+    asked = ["Who visited Seoul in January 2026?"] * MAX_HISTORY
+    for params in (
+        {"language": "EN", "outlet": " ajp ", "since": "2026-01-19 00:00:00", "until": "2026-01-19"},
+        {"language": "en-US", "since": 1768780800, "until": 1768780800.5},  # Unix times of 2026-01-19
+        {"language": None, "outlet": None, "since": None, "until": None, "history": None},
+        {"history": asked},
+        {"history": asked[:HISTORY_TURNS] + ["", "   "]},
+    ):
+        out = api("When did she arrive?", **params)
+        assert tuple(out) == ANSWER_KEYS, (params, out)
+
+
+def fuzz_text(rng: random.Random) -> str:
+    """Text of a random length from a mix of scripts, symbols, controls, surrogates and odd spaces."""
+    alphabets = [
+        "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 ?!.,;:'\"-",
+        "äöüßÄÖÜéèñçø",
+        "가나다라마바사아자차카타파하한국어질문은무엇인가",
+        "的一是不了人我在有他这为之大来以个中上们",
+        "مرحباكيفحالك",
+        "🙂🚀🇰🇷👩‍👩‍👧‍👦🏳️‍🌈✨",
+        "\x00\x01\x07\x1b\x7f\u200b\u200e\u202e\ufeff\ufffd\ud800\udfff\U0010ffff\ue000",
+        "\t\n\r\u00a0\u3000\u2028\u2029",
+        "<>&\"'`{}$\\/%#*[]()|~^",
+        "\u0301\u0308\u200d\ufe0f",
+    ]
+    size = rng.choice([0, 1, 2, 5, 20, 60, 200, 1000, 2500, 9000, 50_000])
+    pool = "".join(rng.sample(alphabets, rng.randint(1, 3)))
+    return "".join(rng.choice(pool) for _ in range(size))
+
+
+def fuzz_value(rng: random.Random, depth: int = 0) -> object:
+    """A value of a random JSON-ish type (and a few that JSON cannot carry)."""
+    kind = rng.randrange(12 if depth < 2 else 8)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rng.choice([True, False])
+    if kind == 2:
+        return rng.choice([0, 1, -1, 7, 2026, 1768780800, 2**31, 2**63, -(2**63), 10**30, -(10**30)])
+    if kind == 3:
+        return rng.choice([0.0, -0.0, 0.5, 1e20, -1e20, 1e308, 5e-324, math.inf, -math.inf, math.nan])
+    if kind == 4:
+        return rng.uniform(-1e11, 1e11)
+    if kind in (5, 6, 7):
+        return fuzz_text(rng)
+    if kind == 8:
+        return [fuzz_value(rng, depth + 1) for _ in range(rng.choice([0, 1, 3, 25]))]
+    if kind == 9:
+        return {fuzz_text(rng)[:10]: fuzz_value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+    if kind == 10:
+        return rng.choice([b"Who visited Seoul?", (1, 2), {"a"}, object(), 3 + 4j, range(3)])
+    return [rng.choice(PLAUSIBLE["question"]) for _ in range(rng.choice([1, 5, 5000]))]
+
+
+PLAUSIBLE = {
+    "question": [
+        "Who visited Seoul in January 2026?",
+        "When did she arrive?",
+        "Wie viele Absichtserklärungen wurden unterzeichnet?",
+        "이탈리아 총리가 한국을 공식 방문한 것은 몇 년 만인가요?",
+        "1956",
+        "Why?",
+    ],
+    "language": ["", "en", "de", "ko", "fr", "EN", "en-US", "und", "xx"],
+    "outlet": ["", "AJP", "korea herald", "No Such Outlet", " Korea Herald "],
+    "since": [
+        "",
+        "2026-01-19",
+        "2026-01-19 00:00:00",
+        "2026-01-19T23:59:59+09:00",
+        "2026-02-30",
+        "1999-12-31",
+    ],
+    "until": ["", "2026-01-19", "2026-12-31", "2025-01-01", "0001-01-01", "9999-12-31"],
+}
+
+
+def fuzz_param(rng: random.Random, name: str) -> object:
+    """A plausible value (perhaps with noise added), or a random one."""
+    roll = rng.random()
+    if name == "history":
+        if roll < 0.5:
+            return [rng.choice(PLAUSIBLE["question"]) for _ in range(rng.randint(0, 6))]
+        return fuzz_value(rng)
+    if roll < (0.3 if name == "question" else 0.75):
+        return rng.choice(PLAUSIBLE[name])
+    if roll < 0.85:
+        value = rng.choice(PLAUSIBLE[name])
+        at = rng.randint(0, len(value))
+        return value[:at] + fuzz_text(rng)[:30] + value[at:]
+    return fuzz_value(rng)
+
+
+def test_fuzzed_api_parameters_always_get_an_answer_or_an_error_never_an_exception(api, caplog):
+    rng = random.Random(0)
+    names = ("question", "language", "outlet", "since", "until", "history")
+    caplog.set_level(logging.ERROR)
+    answered = refused = 0
+    for case in range(300):
+        params = {name: fuzz_param(rng, name) for name in names if name == "question" or rng.random() < 0.5}
+        try:
+            out = api(**params)
+        except Exception as e:  # noqa: BLE001 - the failing case is the report
+            pytest.fail(f"case {case}: {params!r:.400} raised {e!r}")
+        assert isinstance(out, dict), (case, out)
+        if "error" in out:
+            assert set(out) == {"error"} and isinstance(out["error"], str) and out["error"], (case, out)
+            refused += 1
+        else:
+            assert tuple(out) == ANSWER_KEYS, (case, params)
+            json.dumps(out, allow_nan=False)
+            answered += 1
+    assert not caplog.records, caplog.text  # no failure hidden behind the apology
+    assert answered >= 20 and refused >= 100  # both ways were exercised
+
+
 # ---------------------------------------------------------------------------
 # Index status and a new index while serving
 
@@ -312,6 +540,32 @@ def test_a_new_build_is_served_from_the_next_question(pipeline, app_settings, se
     assert pipeline.index.build_id != before
     assert any("Mokpo" in a.text for a in pipeline.index.articles.values())
     assert "rag-error" not in chat_log[-1]["content"]
+
+
+def test_a_damaged_new_build_is_logged_once_and_the_previous_index_served(
+    pipeline, app_settings, seed_dir, fake_embedder, caplog
+):
+    caplog.set_level(logging.WARNING, logger="rag")
+    before = pipeline.index.build_id
+    (seed_dir / "zz-new.txt").write_text("Ferry line opens\n\nThe ferry carries 900 passengers.\n", "utf-8")
+    build_index(app_settings, embedder=fake_embedder)
+    damaged = app_settings.index_dir / "builds" / current_build(app_settings.index_dir)
+    with open(damaged / "chunks.faiss", "ab") as f:
+        f.write(b"damage")
+    for _ in range(3):
+        chat_log, _, _, _ = chat.respond(pipeline, "Who visited Seoul?", [], [], {})
+        assert "rag-error" not in chat_log[-1]["content"]
+    status = text_of(chat.status_html(pipeline, app_settings, reload_problem=chat._reload(pipeline)))
+    assert pipeline.index.build_id == before and "New index not loaded" in status and "damaged" in status
+    warned = [r.getMessage() for r in caplog.records if "could not load the new index" in r.getMessage()]
+    assert len(warned) == 1 and "chunks.faiss is damaged" in warned[0]
+
+    (seed_dir / "zz-newer.txt").write_text("Bridge opens\n\nThe bridge carries 9,000 cars.\n", "utf-8")
+    build_index(app_settings, embedder=fake_embedder)  # the build changes: tried again, and served
+    chat.respond(pipeline, "How many cars does the bridge carry?", [], [], {})
+    assert pipeline.index.build_id not in (before, damaged.name) and pipeline.reload_problem is None
+    assert any("9,000 cars" in a.text for a in pipeline.index.articles.values())
+    assert len([r for r in caplog.records if "could not load the new index" in r.getMessage()]) == 1
 
 
 def test_update_index_builds_and_serves_the_new_articles(pipeline, app_settings, seed_dir):

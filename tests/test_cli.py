@@ -139,6 +139,15 @@ def test_ask_with_filters_that_admit_no_article_says_what_the_index_has(
     assert "languages de, en" in err and "published 20" in err
 
 
+@pytest.mark.parametrize("question", ["🙂🙂🙂", "???"])
+def test_ask_a_question_without_words_is_one_line_error(capsys, settings, no_real_reader, question):
+    run(capsys, "index", *index_args(settings))
+    argv = ["ask", question, "--index", str(settings.index_dir), "--model", "fake"]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith(f"error: the question {question!r} has no words (no letter or digit): ask in words")
+
+
 def test_help_shows_the_defaults_in_use(capsys):
     from rag.query.pipeline import DEFAULT_THRESHOLD
 

@@ -10,6 +10,8 @@ import pytest
 from rag.errors import QuestionError
 from rag.query.question import (
     FOLLOWUP_MAX_WORDS,
+    HISTORY_TURNS,
+    MAX_HISTORY,
     MAX_QUESTION_CHARS,
     Query,
     clean_question,
@@ -139,9 +141,18 @@ def test_query_build_reads_a_follow_up_s_context_from_the_history():
     assert Query.build("When did she arrive?").context is None  # no history, no context
 
 
-def test_query_build_ignores_history_that_is_not_text():
-    query = Query.build("When did she arrive?", history=[None, 3, "Who visited Seoul?", b"x"])  # type: ignore[list-item]
-    assert query.context == "Who visited Seoul?"
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ([None, "Who visited Seoul?"], r"history\[0\] \(an earlier question\) must be text, got NoneType"),
+        (["Who visited Seoul?", 3], r"history\[1\] \(an earlier question\) must be text, got int"),
+        ([b"Who visited Seoul?"], r"history\[0\] .* must be text, got bytes"),
+        ([["Who visited Seoul?"]], r"history\[0\] .* must be text, got list"),
+    ],
+)
+def test_query_build_refuses_history_items_that_are_not_text(history, message):
+    with pytest.raises(QuestionError, match=message):
+        Query.build("When did she arrive?", history=history)
 
 
 @pytest.mark.parametrize("question", ["", "   ", None, "x" * (MAX_QUESTION_CHARS + 1)])
@@ -170,6 +181,35 @@ def test_history_that_is_not_a_list_is_refused_with_a_message(history):
 
 
 def test_only_the_recent_history_is_read():
-    history = ["Who visited Seoul in January 2026?"] + [""] * 5000  # blank ones are skipped
+    history = ["Who visited Seoul in January 2026?"] + [""] * HISTORY_TURNS  # blank ones are skipped
     assert Query.build("When did she arrive?", history).context is None  # too far back
     assert Query.build("When did she arrive?", history[:3]).context == "Who visited Seoul in January 2026?"
+
+
+def test_a_history_longer_than_the_limit_is_refused_with_what_is_allowed():
+    assert Query.build("When did she arrive?", ["Who visited Seoul?"] * MAX_HISTORY).context
+    with pytest.raises(
+        QuestionError,
+        match=f"history has 5,000 questions; at most {MAX_HISTORY} are accepted and only the last",
+    ):
+        Query.build("When did she arrive?", ["Who visited Seoul?"] * 5000)
+
+
+def test_a_history_item_longer_than_a_question_is_refused():
+    fine = " " * 10 + "a" * MAX_QUESTION_CHARS  # the limit counts the cleaned text, as for a question
+    assert Query.build("Who visited Seoul?", [fine]).text == "Who visited Seoul?"
+    with pytest.raises(QuestionError, match=r"history\[1\] \(an earlier question\) is too long \(2,001 c"):
+        Query.build("Who visited Seoul?", ["Who?", "a" * (MAX_QUESTION_CHARS + 1)])
+    with pytest.raises(QuestionError, match=r"history\[0\] .* is too long \(1,000,000 characters\)"):
+        Query.build("Who visited Seoul?", ["\x00" * 1_000_000])  # never cleaned
+
+
+@pytest.mark.parametrize("question", ["🙂🙂🙂", "???", "🙂 ?!", "…", "— · —", "\u0301\u0301"])
+def test_a_question_without_letters_or_digits_is_refused(question):
+    with pytest.raises(QuestionError, match=r"the question .* has no words \(no letter or digit\)"):
+        Query.build(question)
+
+
+@pytest.mark.parametrize("question", ["1956?", "몇 건?", "Wer?", "🙂 Who?", "ＡＢＣ?"])
+def test_one_letter_or_digit_of_any_script_is_a_question(question):
+    assert Query.build(question).text == question

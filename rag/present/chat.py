@@ -1,8 +1,9 @@
 """The chat app: what the web UI shows and does, around one shared ``Pipeline``.
 
-``app.py`` only parses flags, builds the index on first run and calls
-``build_app(pipeline, settings)`` then ``launch(app, ...)``. Everything the user
-sees is made here, from plain functions that tests call without a browser:
+``app.py`` only parses flags and calls ``open_pipeline(settings)`` (which builds the index on
+first run), ``build_app(pipeline, settings, update=...)``, starts the index update in the
+background and calls ``launch(app, ...)``. Everything the user sees is made here, from plain
+functions that tests call without a browser:
 
     reply = answer_question(pipeline, "Who visited Seoul?", history=(), filters=None)
     reply.html           # the chat message: quotes, short answer marked, [1] [2] markers
@@ -32,6 +33,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+import re
+import threading
 from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from rag.config import Settings
-from rag.errors import QuestionError, RagError
+from rag.errors import IndexCorruptError, IndexMismatchError, QuestionError, RagError
 from rag.types import Answer, Article, Citation, Span
 
 if TYPE_CHECKING:
@@ -50,7 +53,6 @@ LOG = logging.getLogger(__name__)
 
 TITLE = "rag-news"
 NO_ANSWER = "The articles don't say."
-HISTORY_TURNS = 5  # previous questions sent with a follow-up
 STATUS_EVERY = 30.0  # seconds between status polls (which also pick up a new index)
 PASSAGE_CHARS = 260  # context shown on each side of a quote in a source card
 LANGUAGE_NAMES = {"en": "English", "de": "German", "ko": "Korean", "und": "unknown language"}
@@ -405,6 +407,8 @@ def answer_question(
 ) -> Reply:
     """Ask the pipeline and render the reply. Never raises for a bad question or a failure:
     a ``RagError`` becomes its message, anything else a short apology (and a log line)."""
+    from rag.query.question import HISTORY_TURNS
+
     try:
         _reload(pipeline)
         index = pipeline.index  # one index for the whole reply, even if a new one is swapped in
@@ -425,7 +429,7 @@ def answer_question(
         )
     # A new index may have been swapped in while answering: look articles up in both.
     articles = ChainMap(pipeline.index.articles, index.articles)
-    return Reply(answer_html(answer), sources_html(answer, articles), question.strip(), answer)
+    return Reply(answer_html(answer), sources_html(answer, articles), answer.question, answer)
 
 
 def no_match_message(filters: Filters | None, articles: Mapping[str, Article]) -> str | None:
@@ -439,6 +443,42 @@ def no_match_message(filters: Filters | None, articles: Mapping[str, Article]) -
     return (
         f"No indexed article matches the filters ({described}). Change or clear them. In the index: {offer}."
     )
+
+
+API_ERROR = "Something went wrong while answering this question; it was logged. Please try again."
+
+
+def api_ask(
+    pipeline: Pipeline,
+    question: object,
+    language: object = "",
+    outlet: object = "",
+    since: object = "",
+    until: object = "",
+    history: object = None,
+) -> dict:
+    """The ``/ask`` API: the answer as ``rag ask --json`` gives it, or ``{"error": message}``.
+
+    Every parameter comes from a program and is checked before use: the question and the history
+    by ``Query.build`` (``rag.query.question``), the filters by :func:`make_filters`. A bad value
+    gets a message naming the parameter and what it takes; a failure nobody caused gets a short
+    apology (and a log line), never a traceback.
+    """
+    from rag.present.render import answer_to_dict
+
+    try:
+        _reload(pipeline)
+        filters = make_filters(language, outlet, since, until)
+        message = no_match_message(filters, pipeline.index.articles)
+        if message:
+            return {"error": message}
+        answer = pipeline.ask(question, filters=filters, history=() if history is None else history)
+    except RagError as e:
+        return {"error": str(e)}
+    except Exception:
+        LOG.exception("answering %.200r through /ask failed", question)
+        return {"error": API_ERROR}
+    return answer_to_dict(answer)
 
 
 def describe_filters(filters: Filters) -> str:
@@ -456,42 +496,84 @@ def describe_filters(filters: Filters) -> str:
 
 
 def _reload(pipeline: Pipeline) -> str | None:
-    """Serve a newly built index if there is one; a damaged new build keeps the old one."""
+    """Serve a newly built index if there is one; returns why a new build is not served, or None.
+
+    A damaged new build keeps the old one in use and is logged once: the pipeline tries it again
+    only when the build changes (``Pipeline.reload_if_changed``)."""
     try:
         pipeline.reload_if_changed()
     except RagError as e:
         LOG.warning("could not load the new index, still serving the previous one: %s", e)
-        return str(e)
-    return None
+    return pipeline.reload_problem
 
 
 # ---------------------------------------------------------------------------
 # Filters
 
 
-def _date(value: object, what: str) -> str | None:
+MAX_OUTLET_CHARS = 200
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?", re.IGNORECASE)
+_DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ].*)?", re.DOTALL)
+DATE_RULE = "a date like 2026-01-19 (or a Unix time in seconds), or empty for any"
+
+
+def _date(value: object, name: str) -> str | None:
+    """A date filter value as YYYY-MM-DD: a date or date-time string, or a Unix time; None when
+    empty. Anything else is a QuestionError naming the filter (``name``) and what it takes."""
+    label = {"since": "since (published from)", "until": "until (published until)"}.get(name, name)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, int | float):
-        return dt.datetime.fromtimestamp(value, tz=dt.UTC).date().isoformat()
-    raw = str(value).strip()
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise QuestionError(f"{label} must be {DATE_RULE}, got {type(value).__name__} {value!r:.40}")
+    if isinstance(value, str):
+        raw = value.strip()
+        if _DATE_PREFIX.fullmatch(raw):
+            try:
+                return dt.date.fromisoformat(raw[:10]).isoformat()
+            except ValueError:
+                pass
+        raise QuestionError(f"{label}: {raw!r:.40} is not a date like 2026-01-19")
     try:
-        return dt.date.fromisoformat(raw[:10]).isoformat()
-    except ValueError:
-        raise QuestionError(f"The {what} date {raw!r} is not a date like 2026-01-19.") from None
+        return dt.datetime.fromtimestamp(value, tz=dt.UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        raise QuestionError(
+            f"{label}: {value!r:.40} is not the Unix time of a day in the years 1 to 9999; "
+            f"it must be {DATE_RULE}"
+        ) from None
+
+
+def _choice(value: object, name: str, rule: str) -> str | None:
+    """A language or outlet filter value: text (stripped, None when empty), or a QuestionError."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise QuestionError(f"{name} must be {rule}, got {type(value).__name__} {value!r:.40}")
+    text = value.strip()
+    if len(text) > MAX_OUTLET_CHARS:
+        raise QuestionError(f"{name} is too long ({len(text):,} characters); it must be {rule}")
+    return text or None
 
 
 def make_filters(
-    language: str | None = None, source: str | None = None, since: object = None, until: object = None
+    language: object = None, source: object = None, since: object = None, until: object = None
 ) -> Filters | None:
-    """The UI's filter values ("" means any) as ``Filters``, or None when nothing is set.
-    A date that is not YYYY-MM-DD, or a range that ends before it starts, is a QuestionError."""
+    """The UI's (or the ``/ask`` API's) filter values ("" or None means any) as ``Filters``, or None
+    when nothing is set. A value of the wrong type or form (a language that is not a code, a date
+    that is not YYYY-MM-DD), or a range that ends before it starts, is a QuestionError that names
+    the filter and says what it takes. Values of the right form that no article has are left to
+    :func:`no_match_message`, which says what the index has."""
     from rag.query.pipeline import Filters
 
-    since_d, until_d = _date(since, "from"), _date(until, "until")
+    language_rule = 'a language code such as en, de or ko, or "" for any'
+    language = _choice(language, "language", language_rule)
+    if language and not _LANGUAGE_CODE.fullmatch(language):
+        raise QuestionError(f"language must be {language_rule}, got {language!r:.40}")
+    outlet_rule = f'an outlet name of at most {MAX_OUTLET_CHARS} characters, or "" for any'
+    source = _choice(source, "outlet", outlet_rule)
+    since_d, until_d = _date(since, "since"), _date(until, "until")
     if since_d and until_d and since_d > until_d:
         raise QuestionError(f"The date range ends ({until_d}) before it starts ({since_d}).")
-    values = {"language": language or None, "source": source or None, "since": since_d, "until": until_d}
+    values = {"language": language, "source": source, "since": since_d, "until": until_d}
     if not any(values.values()):
         return None
     try:
@@ -520,8 +602,15 @@ def filter_choices(articles: Mapping[str, Article]) -> tuple[list[tuple[str, str
 # Index status
 
 
-def status_html(pipeline: Pipeline, settings: Settings, *, reload_problem: str | None = None) -> str:
-    """One line about the index being served and one about the articles folder."""
+def status_html(
+    pipeline: Pipeline,
+    settings: Settings,
+    *,
+    reload_problem: str | None = None,
+    update: BackgroundUpdate | None = None,
+) -> str:
+    """One line about the index being served and one about the articles folder (and the update
+    running in the background, when there is one)."""
     from rag.index.indexer import pending_changes
 
     index = pipeline.index
@@ -546,7 +635,14 @@ def status_html(pipeline: Pipeline, settings: Settings, *, reload_problem: str |
     else:
         waiting = [(len(pending[k]), k) for k in ("added", "updated", "removed") if pending.get(k)]
         words = {"added": "new", "updated": "changed", "removed": "deleted"}
-        if waiting:
+        if update is not None and update.running:
+            what = ", ".join(f"{n} {words[k]}" for n, k in waiting)
+            line2 = (
+                '<span class="rag-pending">Updating the index in the background'
+                + (f" ({what} file(s) in <code>{folder}/</code>)" if what else "")
+                + ": answers come from the index above until the new one is ready</span>"
+            )
+        elif waiting:
             what = ", ".join(f"{n} {words[k]}" for n, k in waiting)
             names = ", ".join(sorted(pending.get("added", []) + pending.get("updated", []))[:5])
             line2 = (
@@ -561,24 +657,34 @@ def status_html(pipeline: Pipeline, settings: Settings, *, reload_problem: str |
             )
     if reload_problem:
         line2 += f' <span class="rag-warn">New index not loaded: {esc(reload_problem)}</span>'
+    if update is not None and update.problem_now:
+        line2 += f' <span class="rag-warn">{esc(update.problem_now)}</span>'
     return f'<div class="rag-status"><div class="rag-stats">{line1}</div><div>{line2}</div></div>'
 
 
-def prepare_index(settings: Settings, *, update: bool = True, say: Callable[[str], None] = print) -> None:
-    """Before serving: build the index when there is none (first run), and with ``update``
-    bring it up to date with the articles folder (a no-op in well under a second when
-    nothing changed; the model is loaded only when there is text to embed)."""
-    from rag.index.indexer import build_index
+def prepare_index(settings: Settings, *, say: Callable[[str], None] = print) -> bool:
+    """Before serving: build the index when there is none (first run), saying what it does;
+    returns whether it built. An index that exists is served as it is and brought up to date in
+    the background (:func:`open_pipeline`)."""
+    from rag.index.indexer import pending_changes
     from rag.index.store import current_build
 
-    if current_build(settings.index_dir) is None:
-        say(
-            f"No index in {settings.index_dir} yet: indexing the articles in {settings.articles_dir} "
-            "(first run; the model is prepared once, this takes a minute or two) ..."
-        )
-    elif not update:
-        return
-    report = build_index(settings, progress=True)
+    if current_build(settings.index_dir) is not None:
+        return False
+    files = len(pending_changes(settings)[0]["added"])
+    say(
+        f"No index in {settings.index_dir} yet: indexing the {files} file(s) in {settings.articles_dir} "
+        "before serving (first run; the model is prepared once, this takes a minute or two) ..."
+    )
+    _build(settings, say)
+    return True
+
+
+def _build(settings: Settings, say: Callable[[str], None], *, full: bool = False) -> None:
+    """``rag index`` with its progress bar, then what it skipped and what it did."""
+    from rag.index.indexer import build_index
+
+    report = build_index(settings, full=full, progress=True)
     for err in report.errors:
         say(f"skipped {err}")
     for note in report.notes:
@@ -587,10 +693,103 @@ def prepare_index(settings: Settings, *, update: bool = True, say: Callable[[str
         say(f"Index ready: {report.summary()}")
 
 
-def update_index(pipeline: Pipeline, settings: Settings) -> str:
+def open_pipeline(
+    settings: Settings, *, update: bool = True, say: Callable[[str], None] = print
+) -> tuple[Pipeline, BackgroundUpdate | None]:
+    """What ``app.py`` runs before serving: the pipeline, and with ``update`` the (not yet started)
+    update of the index to run in the background while the index it has is served.
+
+    With no index, or one that cannot be served (damaged, built with another model), the index is
+    built first, in the foreground: there is nothing to serve until it is ready.
+    """
+    from rag.query.pipeline import Pipeline
+
+    built = prepare_index(settings, say=say)
+    say("Loading the model and the index ...")
+    try:
+        pipeline = Pipeline.from_settings(settings)
+    except (IndexCorruptError, IndexMismatchError) as e:
+        if not update:
+            raise
+        say(f"The index cannot be served ({e}); rebuilding it before serving ...")
+        _build(settings, say, full=True)
+        pipeline, built = Pipeline.from_settings(settings), True
+    if built or not update:
+        return pipeline, None
+    return pipeline, BackgroundUpdate(pipeline, settings, say=say)
+
+
+class BackgroundUpdate:
+    """An incremental ``rag index`` in a thread while the app serves the index it has; the new
+    build is swapped in as soon as it is written (``Pipeline.reload_if_changed``).
+
+    One build runs at a time: ``rag.index.indexer`` locks the index folder, so a ``rag index``
+    started elsewhere meanwhile is refused (and if one already runs, this update is not run and
+    the other build is served when it is written). While this one runs, "Update index" says so.
+    """
+
+    def __init__(self, pipeline: Pipeline, settings: Settings, *, say: Callable[[str], None] = print):
+        self.pipeline, self.settings, self.say = pipeline, settings, say
+        self.summary: str | None = None  # what the update did, once it has finished
+        self.problem: str | None = None  # why it did not update the index
+        self._problem_build: str | None = None  # the build served when it failed
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> BackgroundUpdate:
+        self._thread = threading.Thread(target=self._run, name="rag-index-update", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def problem_now(self) -> str | None:
+        """The update's problem while the build it failed to replace is still the one served."""
+        if self.problem and self.pipeline.index.build_id == self._problem_build:
+            return self.problem
+        return None
+
+    def _fail(self, problem: str) -> None:
+        self._problem_build = self.pipeline.index.build_id
+        self.problem = problem
+
+    def _run(self) -> None:
+        from rag.index.indexer import build_index
+
+        self.say("Updating the index in the background; the index it has is served meanwhile ...")
+        try:
+            report = build_index(self.settings, progress=True)
+        except RagError as e:  # e.g. another `rag index` holds the lock: its build is served when written
+            LOG.warning("the index was not updated: %s", e)
+            self._fail(f"Index not updated: {e}")
+            return
+        except Exception:  # the app keeps serving the index it has
+            LOG.exception("updating the index in the background failed")
+            self._fail("Index not updated: an unexpected error (logged).")
+            return
+        problem = _reload(self.pipeline)
+        for err in report.errors:
+            self.say(f"skipped {err}")
+        for note in report.notes:
+            self.say(f"note: {note}")
+        self.summary = f"Index updated: {report.summary()}" if report.wrote else "Index already up to date."
+        if problem:
+            self.summary += f" The new index could not be loaded: {problem}"
+        self.say(self.summary)
+
+
+def update_index(pipeline: Pipeline, settings: Settings, update: BackgroundUpdate | None = None) -> str:
     """Run an incremental ``rag index`` in the app and serve the result; returns a summary."""
     from rag.index.indexer import build_index
 
+    if update is not None and update.running:
+        return "The index is already being updated in the background; it is served as soon as it is ready."
     try:
         report = build_index(settings, progress=True)
     except RagError as e:
@@ -734,9 +933,16 @@ element.addEventListener('toggle', (event) => {
 """
 
 
-def build_app(pipeline: Pipeline, settings: Settings, *, concurrency: int = 4) -> gr.Blocks:
+def build_app(
+    pipeline: Pipeline,
+    settings: Settings,
+    *,
+    concurrency: int = 4,
+    update: BackgroundUpdate | None = None,
+) -> gr.Blocks:
     """The chat app around one shared pipeline, with its queue set up (``concurrency``
-    questions answered at once). Launch it with ``launch(app, ...)``."""
+    questions answered at once). Launch it with ``launch(app, ...)``. ``update`` is the index
+    update running in the background, which the status line reports."""
 
     def render_filters() -> tuple[Any, Any]:
         langs, outlets = filter_choices(pipeline.index.articles)
@@ -744,7 +950,7 @@ def build_app(pipeline: Pipeline, settings: Settings, *, concurrency: int = 4) -
 
     def refresh() -> tuple[str, Any, Any]:
         problem = _reload(pipeline)
-        return (status_html(pipeline, settings, reload_problem=problem), *render_filters())
+        return (status_html(pipeline, settings, reload_problem=problem, update=update), *render_filters())
 
     def show_question(question: str, chat: list[dict]) -> tuple[str, list[dict], str]:
         return "", add_question(question, chat), question or ""
@@ -767,10 +973,10 @@ def build_app(pipeline: Pipeline, settings: Settings, *, concurrency: int = 4) -
         return [], [], {}, empty_sources_html()
 
     def run_update(progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[str, str, Any, Any]:  # noqa: B008
-        summary = update_index(pipeline, settings)
+        summary = update_index(pipeline, settings, update)
         return (f'<div class="rag-status">{esc(summary)}</div>', *refresh())
 
-    def api_ask(
+    def ask_api(
         question: str,
         language: str = "",
         outlet: str = "",
@@ -778,19 +984,9 @@ def build_app(pipeline: Pipeline, settings: Settings, *, concurrency: int = 4) -
         until: str = "",
         history: list[str] | None = None,
     ) -> dict:
-        """Answer one question; returns the answer as JSON (quotes, citations, offsets)."""
-        from rag.present.render import answer_to_dict
-
-        _reload(pipeline)
-        try:
-            filters = make_filters(language, outlet, since, until)
-            message = no_match_message(filters, pipeline.index.articles)
-            if message:
-                return {"error": message}
-            answer = pipeline.ask(question, filters=filters, history=tuple(history or ()))
-        except RagError as e:
-            return {"error": str(e)}
-        return answer_to_dict(answer)
+        """Answer one question; returns the answer as JSON (quotes, citations, offsets), or
+        {"error": message} naming the parameter that is wrong."""
+        return api_ask(pipeline, question, language, outlet, since, until, history)
 
     langs, outlets = filter_choices(pipeline.index.articles)
     examples = [{"text": q, "display_text": f"{lang}: {q}"} for lang, q in EXAMPLES]
@@ -807,7 +1003,9 @@ def build_app(pipeline: Pipeline, settings: Settings, *, concurrency: int = 4) -
                 scale=3,
                 min_width=300,
             )
-            status = gr.HTML(status_html(pipeline, settings), elem_id="rag-status", scale=4, min_width=300)
+            status = gr.HTML(
+                status_html(pipeline, settings, update=update), elem_id="rag-status", scale=4, min_width=300
+            )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 chatbot = gr.Chatbot(
@@ -888,7 +1086,7 @@ def build_app(pipeline: Pipeline, settings: Settings, *, concurrency: int = 4) -
         update_btn.click(run_update, None, [update_note, *status_outputs], **private)
         gr.Timer(STATUS_EVERY).tick(refresh, None, status_outputs, show_progress="hidden", **private)
         app.load(refresh, None, status_outputs, show_progress="hidden", **private)
-        gr.api(api_ask, api_name="ask")
+        gr.api(ask_api, api_name="ask")
     app.queue(default_concurrency_limit=concurrency)
     return app
 

@@ -5,6 +5,7 @@
     answer.text, answer.citations, answer.short_answer, answer.also_reported
     pipeline.ask("When did she arrive?", history=["Who visited Seoul in January 2026?"])
     pipeline.reload_if_changed()                              # after `rag index` rebuilt it
+    pipeline.reload_problem                                   # why a new build is not served, or None
 
 Steps of ``ask`` (no file is read and no model loaded on a warm call):
 
@@ -31,14 +32,15 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from rag.config import DEFAULT_THRESHOLD, Settings, check_threshold, reader_thresholds
-from rag.errors import QuestionError
+from rag.errors import QuestionError, RagError
 from rag.index.embed import Embedder
-from rag.index.store import Index, current_build
+from rag.index.store import BUILDS, Index, current_build
 from rag.query import answer as ans
 from rag.query.lexical import LexicalIndex
 from rag.query.question import MAX_QUESTION_CHARS, Query, clean_question, followup_context
@@ -104,6 +106,7 @@ class Pipeline:
         self.threshold_other_language = check_threshold(other)  # in two
         self._state = _State(index, Retriever(index, LexicalIndex(index)))
         self._reload_lock = threading.Lock()
+        self._failed: tuple[tuple[str, int | None], str] | None = None  # (build identity, its error)
 
     @classmethod
     def from_settings(
@@ -145,21 +148,48 @@ class Pipeline:
         """Load the build that ``CURRENT`` names if it is not the one in use, and swap it in.
 
         Cheap when nothing changed (one small file read). Returns True when a new build was
-        swapped in. A build that cannot be loaded leaves the one in use and raises its error.
+        swapped in. A build that cannot be loaded leaves the one in use and raises its error once:
+        that build is not tried again (and nothing is raised) until ``CURRENT`` names another build
+        or its manifest is rewritten; meanwhile :attr:`reload_problem` holds the error.
         """
         name = current_build(self.settings.index_dir)
         if name is None or name == self._state.index.build_id:
+            self._failed = None
+            return False
+        if self._failed is not None and self._failed[0] == self._identity(name):
             return False
         with self._reload_lock:
             name = current_build(self.settings.index_dir)
             if name is None or name == self._state.index.build_id:
                 return False
+            identity = self._identity(name)
+            if self._failed is not None and self._failed[0] == identity:
+                return False
             t0 = time.perf_counter()
-            index = Index.open(self.settings.index_dir, model_id=self.embedder.model_id)
+            try:
+                index = Index.open(self.settings.index_dir, model_id=self.embedder.model_id)
+            except RagError as e:
+                self._failed = (identity, str(e))
+                raise
             state = _State(index, Retriever(index, LexicalIndex(index)))
             self._state = state  # one reference assignment: readers see the old or the new state whole
+            self._failed = None
             LOG.info("switched to index build %s in %.2f s", index.build_id, time.perf_counter() - t0)
         return True
+
+    @property
+    def reload_problem(self) -> str | None:
+        """Why the build ``CURRENT`` names is not served (the error it raised when loaded), or None."""
+        failed = self._failed
+        return None if failed is None else failed[1]
+
+    def _identity(self, name: str) -> tuple[str, int | None]:
+        """A build told apart from a rewrite of it: its name and its manifest's modification time."""
+        try:
+            mtime = (Path(self.settings.index_dir) / BUILDS / name / "manifest.json").stat().st_mtime_ns
+        except OSError:
+            mtime = None
+        return name, mtime
 
     # --- asking ----------------------------------------------------------------------------------------
 
