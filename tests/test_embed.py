@@ -421,3 +421,33 @@ def test_minilm_loads_from_its_package() -> None:
     vectors = emb.embed_documents(["The president visited Seoul.", "Rail fares rise."])
     assert vectors.shape == (2, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_word_embedding_table_is_memory_mapped_not_copied(tmp_path):
+    from safetensors.numpy import save_file
+
+    from rag.index import e5convert
+
+    table = np.arange(7 * 4, dtype=np.float32).reshape(7, 4)
+    save_file(
+        {"a.bias": np.ones(3, np.float32), e5convert.WORD_EMBEDDINGS: table},
+        str(tmp_path / "model.safetensors"),
+    )
+    mapped = e5convert.word_embeddings(tmp_path)
+    assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
+    assert np.array_equal(mapped, table) and np.array_equal(mapped[[6, 0]], table[[6, 0]])
+    save_file({e5convert.WORD_EMBEDDINGS: table.astype(np.float16)}, str(tmp_path / "model.safetensors"))
+    with pytest.raises(ModelError, match="not a float32 table"):
+        e5convert.word_embeddings(tmp_path)
+
+
+def test_the_tokenizer_is_loaded_once_per_process(tmp_path):
+    from tokenizers import Tokenizer, models
+
+    from rag.index import e5convert
+
+    Tokenizer(models.WordLevel({"<pad>": 0, "a": 1}, unk_token="<pad>")).save(
+        str(tmp_path / "tokenizer.json")
+    )
+    first = e5convert.load_tokenizer(tmp_path / "tokenizer.json")
+    assert e5convert.load_tokenizer(tmp_path / ".." / tmp_path.name / "tokenizer.json") is first

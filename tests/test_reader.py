@@ -574,7 +574,7 @@ def test_the_real_reader_reads_a_question_of_10000_characters(real_reader):
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("question", ["ใครไปเยือนโซล", "من زار سيول؟", "🙂🙂🙂", "Кто посетил Сеул?"])
+@pytest.mark.parametrize("question", ["ใครไปเยือนโซล", "من زار سيول؟", "Кто посетил Сеул?"])
 def test_questions_in_other_scripts_get_an_answer_or_an_abstention(model_pipeline, question):
     a = model_pipeline.ask(question)
     assert a.abstained or (len(a.sentences) == 1 and 0.0 <= a.confidence <= 1.0)

@@ -116,13 +116,43 @@ def onnx_dir(cache_dir: Path) -> Path:
 @functools.cache
 def load_tokenizer(path: Path) -> Any:
     """The Rust tokenizer of a tokenizer.json, loaded once per process and shared (the question
-    encoder and the reader): no truncation, no padding; callers cut and pad by themselves."""
+    encoder and the reader; about 290 MB in memory): no truncation, no padding; callers cut and
+    pad by themselves."""
+    return _tokenizer(str(Path(path).resolve()))
+
+
+@functools.lru_cache(maxsize=2)
+def _tokenizer(path: str) -> Any:
     from tokenizers import Tokenizer
 
-    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer = Tokenizer.from_file(path)
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return tokenizer
+
+
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+
+
+def word_embeddings(folder: Path) -> np.ndarray:
+    """The float32 word-embedding table of a converted folder's model.safetensors, memory-mapped
+    read-only: a question reads only the rows of its tokens, and processes share the pages.
+    (The safetensors package copies a tensor into memory when asked for NumPy, so its documented
+    layout is read here: an 8-byte header length, a JSON header, then the data.)"""
+    path = Path(folder) / "model.safetensors"
+    with open(path, "rb") as f:
+        (size,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(size))
+    entry = header[WORD_EMBEDDINGS]
+    if entry["dtype"] != "F32" or len(entry["shape"]) != 2:
+        raise ModelError(
+            f"{path}: {WORD_EMBEDDINGS} is {entry['dtype']} {entry['shape']}, not a float32 table"
+        )
+    begin, end = entry["data_offsets"]
+    rows, dim = entry["shape"]
+    if end - begin != rows * dim * 4:
+        raise ModelError(f"{path}: {WORD_EMBEDDINGS} has {end - begin} bytes, not {rows} x {dim} floats")
+    return np.memmap(path, dtype=np.float32, mode="r", offset=8 + size + begin, shape=(rows, dim))
 
 
 def onnx_ready(cache_dir: Path) -> bool:
@@ -444,7 +474,7 @@ def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[st
             raise ModelError(f"tensor {name!r} has {arr.size} values, expected shape {shape}")
         return np.ascontiguousarray(arr.reshape(shape))
 
-    out["embeddings.word_embeddings.weight"] = take("emb.word", (header.vocab, h))
+    out[WORD_EMBEDDINGS] = take("emb.word", (header.vocab, h))
     out["embeddings.position_embeddings.weight"] = take("emb.pos", (header.max_positions, h))
     out["embeddings.token_type_embeddings.weight"] = take("emb.type", (header.type_vocab, h))
     out["embeddings.LayerNorm.weight"] = take("emb.ln.w", (h,))

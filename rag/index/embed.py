@@ -274,12 +274,9 @@ class OnnxQueryEncoder:
         the word-embedding table of model.safetensors, its prompts and window."""
         import json
 
-        from safetensors import safe_open
-
         try:
             tokenizer = e5convert.load_tokenizer(folder / "tokenizer.json")
-            with safe_open(str(folder / "model.safetensors"), framework="np") as f:
-                table = f.get_tensor("embeddings.word_embeddings.weight")
+            table = e5convert.word_embeddings(folder)
             prompts = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
             window = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         except Exception as err:  # noqa: BLE001 - a damaged folder: the caller falls back to torch

@@ -8,12 +8,14 @@
 Language detection is ``lingua-language-detector`` (bundled models, offline),
 restricted to a small set of languages (:data:`LANGUAGES`): fewer candidates
 means fewer confusions on short text. The detector is built once, on first use,
-and cached (about a second to load its models).
+and cached.
 
 Shortcuts taken, on purpose:
 
-* Hangul, Hiragana/Katakana are unambiguous: text written mostly in them is
-  "ko" / "ja" without asking the model.
+* Hangul, Hiragana/Katakana, Cyrillic and Han are unambiguous among these languages:
+  text written mostly in them is "ko" / "ja" / "ru" / "zh" without asking the model, so
+  the model holds only the languages written in Latin letters (:data:`LATIN_LANGUAGES`),
+  each loaded when a text first needs it (memory: eval/NOTES.md, "Memory of a question").
 * Short text (a question) is dominated by names: "Wer ist Meloni?" looks Italian
   to any character model. For text of at most :data:`SHORT_WORDS` words, the
   capitalised words after the first are left out before detection when at
@@ -37,8 +39,10 @@ from functools import lru_cache
 
 LOG = logging.getLogger(__name__)
 
-# ISO 639-1 codes of the languages the detector chooses between.
+# ISO 639-1 codes of the languages reported: Korean, Japanese, Chinese and Russian by their
+# script, the others (written in Latin letters) by the detector.
 LANGUAGES = ("en", "de", "ko", "fr", "it", "es", "ja", "zh", "ru")
+LATIN_LANGUAGES = ("en", "de", "fr", "it", "es")
 MIN_LETTERS = 3
 SHORT_WORDS = 12
 MAX_CHARS = 4000
@@ -82,9 +86,9 @@ def char_script(ch: str) -> str:
 def script_counts(text: str) -> Counter[str]:
     """Letters per script: ``script_counts("Seoul 서울") == Counter({"Latin": 5, "Hangul": 2})``."""
     counts: Counter[str] = Counter()
-    for ch in text:
+    for ch, n in Counter(text).items():  # each distinct character once, in order of first occurrence
         if script := char_script(ch):
-            counts[script] += 1
+            counts[script] += n
     return counts
 
 
@@ -102,9 +106,9 @@ def dominant_script(text: str) -> str:
 def _detector():  # -> lingua.LanguageDetector
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-    codes = [getattr(IsoCode639_1, code.upper()) for code in LANGUAGES]
-    LOG.debug("building the language detector for %s", ", ".join(LANGUAGES))
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+    codes = [getattr(IsoCode639_1, code.upper()) for code in LATIN_LANGUAGES]
+    LOG.debug("building the language detector for %s", ", ".join(LATIN_LANGUAGES))
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()  # models load on first use
 
 
 def _without_names(text: str) -> str:
@@ -125,12 +129,16 @@ def detect_language(text: str) -> str:
     if letters == 0:
         return "und"
     script = counts.most_common(1)[0][0]
-    if script == "Hangul":
+    if script == "Hangul" or 0 < counts["Latin"] <= counts["Hangul"]:  # "MOU는 몇 건?"
         return "ko"
     if script in ("Hiragana", "Katakana") or (counts["Hiragana"] + counts["Katakana"]) * 5 >= letters:
         return "ja"
     if letters < MIN_LETTERS:
         return "und"
+    if script in ("Cyrillic", "Han"):
+        return "ru" if script == "Cyrillic" else "zh"
+    if script != "Latin":
+        return "und"  # Arabic, Thai, ...: none of LANGUAGES
     if script == "Latin" and len(sample.split()) <= SHORT_WORDS:
         sample = _without_names(sample)
     found = _detector().detect_language_of(sample)

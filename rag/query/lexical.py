@@ -180,10 +180,18 @@ def _term(language: str, raw: str) -> str:
         if american is not None:
             raw = american
     if language in _LEMMA_LANGUAGES:
-        import simplemma
-
-        raw = simplemma.lemmatize(raw, lang=language)
+        raw = _lemmatizer().lemmatize(raw, lang=language)
     return _stem_word(language, raw.casefold())
+
+
+@functools.lru_cache(maxsize=1)
+def _lemmatizer():  # -> simplemma.Lemmatizer
+    """simplemma with its memory-frugal dictionaries: the same lemmas, without decoding a whole
+    dictionary into memory (German's takes 110 MB; eval/NOTES.md, "Memory of a question")."""
+    from simplemma import Lemmatizer
+    from simplemma.strategies import DefaultStrategy
+
+    return Lemmatizer(lemmatization_strategy=DefaultStrategy(low_memory=True))
 
 
 def _kiwi():  # -> kiwipiepy.Kiwi, the instance rag.index.sentences already uses

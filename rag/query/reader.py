@@ -289,10 +289,9 @@ class Reader:
         base = ensure_e5_model(cache_dir)
         onnx_path = _ensure_onnx(cache_dir, base, manifest, weights)
         if word_embeddings is None:
-            from safetensors import safe_open
+            from rag.index.e5convert import word_embeddings as table
 
-            with safe_open(str(base / "model.safetensors"), framework="np") as f:
-                word_embeddings = f.get_tensor("embeddings.word_embeddings.weight")
+            word_embeddings = table(base)
         options = ort.SessionOptions()
         options.intra_op_num_threads = READER_THREADS
         options.inter_op_num_threads = 1
