@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -120,6 +121,66 @@ def test_scan_of_an_empty_folder(tmp_path):
     assert scan_folder(tmp_path) == ([], [])
 
 
+def test_scan_skips_links_that_point_outside_the_folder(tmp_path):
+    outside = write(tmp_path, "outside/passwd.txt", "root:x:0:0:root:/root:/bin/bash " + SENTENCE)
+    articles = tmp_path / "articles"
+    write(articles, "ok.txt", SENTENCE)
+    (articles / "passwd.txt").symlink_to(outside)
+    (articles / "etc").symlink_to(outside.parent, target_is_directory=True)
+    sources, errors = scan_folder(articles)
+    assert [s.relpath for s in sources] == ["ok.txt"]
+    assert sorted(str(e) for e in errors) == [
+        "etc: symbolic link to a folder outside the articles folder; skipped",
+        "passwd.txt: symbolic link to a file outside the articles folder; skipped",
+    ]
+
+
+def test_scan_reads_a_link_inside_the_folder_once(tmp_path):
+    write(tmp_path, "news/a.txt", SENTENCE)
+    (tmp_path / "same.txt").symlink_to(tmp_path / "news" / "a.txt")
+    (tmp_path / "again").symlink_to(tmp_path / "news", target_is_directory=True)
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    sources, errors = scan_folder(tmp_path)
+    assert [s.relpath for s in sources] == ["news/a.txt"]
+    assert [str(e) for e in errors] == [
+        "loop: symbolic link that cannot be followed (a loop or unreadable); skipped"
+    ]
+
+
+def test_scan_reports_a_name_that_is_not_utf8(tmp_path):
+    write(tmp_path, "ok.txt", SENTENCE)
+    bad = os.fsdecode(b"caf\xe9.txt")
+    (tmp_path / bad).write_text(SENTENCE, encoding="utf-8")
+    os.makedirs(tmp_path / os.fsdecode(b"dir\xff") / "x")
+    (tmp_path / os.fsdecode(b"dir\xff") / "x" / "inner.txt").write_text(SENTENCE, encoding="utf-8")
+    sources, errors = scan_folder(tmp_path)
+    assert [s.relpath for s in sources] == ["ok.txt"]
+    messages = sorted(str(e) for e in errors)
+    assert messages == [
+        "caf\\xe9.txt: the name is not valid UTF-8 text; rename it to index it",
+        "dir\\xff: the name is not valid UTF-8 text; rename it to index it",
+    ]
+    for m in messages:
+        m.encode("utf-8")  # printable, unlike the surrogate escapes of the raw name
+
+
+def test_scan_of_a_thousand_nested_folders(tmp_path):
+    deep = tmp_path
+    for _ in range(1000):  # not os.makedirs: it recurses once per level too
+        deep = deep / "d"
+        deep.mkdir()
+    write(deep, "a.txt", SENTENCE)
+    try:
+        sources, errors = scan_folder(tmp_path)
+        assert errors == []
+        assert [s.relpath for s in sources] == ["d/" * 1000 + "a.txt"]
+    finally:  # shutil.rmtree (pytest's clean-up of old temp folders) recurses once per level too
+        (deep / "a.txt").unlink()
+        while deep != tmp_path:
+            deep.rmdir()
+            deep = deep.parent
+
+
 # ------------------------------------------------------------------ load_source: text files
 
 
@@ -227,6 +288,43 @@ def test_markdown_is_reduced_to_text(tmp_path):
         "Ministers meet in Rome\n\nThe foreign ministers met in Rome on Tuesday to discuss trade.\n\n"
         "They agreed to meet again in the autumn."
     )
+
+
+@pytest.mark.parametrize(
+    ("md", "text"),
+    [
+        ("**a **b** c", "**a b c"),  # bold text does not hold its own marker
+        ("__a __b__ c", "__a b c"),
+        ("x [a [b](https://x.org) y", "x [a b y"),  # link text holds no bracket
+        ("x ![a [b](img.jpg) y", "x ![a b y"),
+        ("[a](b [c](d) e", "[a](b c e"),  # a link target holds no "]("
+        ("see [a](http://h/[1]) and [Foo](https://w.org/Foo_(bar))", "see a and Foo)"),
+        ("**bold**, __also__, ***both*** and a ** b ** c", "bold, also, *both* and a ** b ** c"),
+    ],
+)
+def test_markdown_marks_end_before_their_own_next_opening(md, text):
+    """Each mark's pattern stops where the next one could start, so unclosed marks on a long line
+    are not read to the line's end once per mark; nested marks keep the outer one, as CommonMark does."""
+    assert markdown_to_text(md) == text
+
+
+@pytest.mark.parametrize(
+    ("md", "text"),
+    [
+        ("# Title", "Title"),
+        ("## Title ##", "Title"),
+        ("### Title#", "Title"),
+        ("# C# in Seoul", "C# in Seoul"),
+        ("# a# ##  ", "a#"),
+        ("   # Title \t", "Title"),
+        ("# # #", "#"),
+        ("#\tTitle  \r\nBody", "Title  \r\nBody"),
+        ("####### seven", "####### seven"),
+        ("# Seoul" + " " * 300 + "summit ##", "Seoul" + " " * 300 + "summit"),
+    ],
+)
+def test_markdown_heading_marks_are_removed(md, text):
+    assert markdown_to_text(md) == text
 
 
 def test_long_unicode_article_loads(tmp_path):
@@ -386,3 +484,11 @@ def test_whole_seed_folder_copy_round_trips(tmp_path):
     assert errors == []
     ids = {a.id for s in sources for a in load_source(s)[0]}
     assert len(ids) == 5
+
+
+def test_a_feed_line_with_an_unterminated_string_says_where_it_starts(tmp_path):
+    src = source(tmp_path, "feed.jsonl", '{"title": "Rome", "text": "The ministers met\n')
+    articles, errors = load_source(src)
+    assert articles == []
+    expected = "feed.jsonl line 1: not valid JSON (Unterminated string starting at column 27)"
+    assert one_error(errors) == expected

@@ -17,8 +17,10 @@ Rules and choices:
   ``README.md`` at the folder's root: it describes the folder, it is not an
   article. Any other file with an unsupported extension, a file that cannot be
   read and a file over :data:`MAX_BYTES` is reported as an ``IngestError``
-  rather than skipped silently. Symbolic links to files are followed, links to
-  folders are not (no loops). A missing folder raises ``IngestError``.
+  rather than skipped silently. A symbolic link (to a file or a folder) that
+  points outside the folder is reported and skipped; one that points inside is
+  skipped quietly, its target being read under its own name, once. A name that
+  is not UTF-8 is reported. A missing folder raises ``IngestError``.
 * Text must be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured); HTML may
   declare another charset in a ``<meta charset>``. A file with NUL bytes is
   binary. Errors name the file, and for feeds the line, and say what is wrong:
@@ -98,6 +100,20 @@ def _hash_file(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def shown_name(name: str) -> str:
+    """A file name as it can be printed: bytes that are not UTF-8 (kept by the file system as
+    surrogate escapes) shown as ``\\xff``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def scan_folder(folder: Path) -> tuple[list[SourceFile], list[IngestError]]:
     """The article files under ``folder`` (sorted by relative path) and the files
     that cannot be used. Raises ``IngestError`` when ``folder`` is missing or not a folder."""
@@ -111,48 +127,83 @@ def scan_folder(folder: Path) -> tuple[list[SourceFile], list[IngestError]]:
     root = folder.resolve()
     found: list[SourceFile] = []
     errors: list[IngestError] = []
-
-    def on_walk_error(err: OSError) -> None:
-        rel = Path(err.filename).resolve().relative_to(root).as_posix() if err.filename else str(root)
-        errors.append(IngestError(rel, f"cannot read folder: {err.strerror or err}"))
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_walk_error):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        here = Path(dirpath)
-        for name in filenames:
+    # An explicit stack, not os.walk: Python 3.11's os.walk recurses once per folder level.
+    stack: list[tuple[Path, str]] = [(root, "")]
+    while stack:
+        here, prefix = stack.pop()
+        try:
+            with os.scandir(here) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as err:
+            where = prefix.rstrip("/") or str(root)
+            errors.append(IngestError(where, f"cannot read folder: {err.strerror or err}"))
+            continue
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
+            rel = prefix + name
+            if not _is_utf8(name):
+                errors.append(
+                    IngestError(shown_name(rel), "the name is not valid UTF-8 text; rename it to index it")
+                )
+                continue
             path = here / name
-            rel = path.relative_to(root).as_posix()
-            if here == root and name.lower() in ROOT_SKIP:
+            if entry.is_symlink():
+                problem = _link_problem(path, root)
+                if problem:
+                    errors.append(IngestError(rel, problem))
+                else:
+                    LOG.info("%s: a link to %s, read there", rel, path.resolve().relative_to(root))
                 continue
-            ext = path.suffix.lower()
-            if ext not in SUPPORTED:
-                kind = f"unsupported file type {ext}" if ext else "unsupported file type (no extension)"
-                errors.append(IngestError(rel, f"{kind}; supported: {_supported_list()}"))
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((path, rel + "/"))
                 continue
-            try:
-                st = path.stat()
-                if not stat.S_ISREG(st.st_mode):
-                    errors.append(IngestError(rel, "not a regular file"))
-                    continue
-                if st.st_size > MAX_BYTES:
-                    errors.append(
-                        IngestError(rel, f"file too large ({st.st_size:,} bytes; at most {MAX_BYTES:,})")
-                    )
-                    continue
-                digest = _hash_file(path)
-            except FileNotFoundError:
-                errors.append(IngestError(rel, "cannot read file: broken link or file vanished"))
+            if not prefix and name.lower() in ROOT_SKIP:
                 continue
-            except OSError as err:
-                errors.append(IngestError(rel, _os_reason(err)))
-                continue
-            found.append(SourceFile(relpath=rel, path=path, sha256=digest, size=st.st_size))
+            source, error = _source_file(path, rel)
+            if source is not None:
+                found.append(source)
+            if error is not None:
+                errors.append(error)
     found.sort(key=lambda s: s.relpath)
     errors.sort(key=lambda e: e.location)
     LOG.debug("scanned %s: %d files, %d problems", root, len(found), len(errors))
     return found, errors
+
+
+def _link_problem(path: Path, root: Path) -> str | None:
+    """Why a symbolic link in the folder is skipped with a message (None: it points inside the
+    folder, whose walk reads its target under the target's own name, once)."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links
+        return "symbolic link that cannot be followed (a loop or unreadable); skipped"
+    if not target.is_relative_to(root):
+        kind = "folder" if target.is_dir() else "file"
+        return f"symbolic link to a {kind} outside the articles folder; skipped"
+    if not target.exists():
+        return "cannot read file: broken link or file vanished"
+    return None
+
+
+def _source_file(path: Path, rel: str) -> tuple[SourceFile | None, IngestError | None]:
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED:
+        kind = f"unsupported file type {ext}" if ext else "unsupported file type (no extension)"
+        return None, IngestError(rel, f"{kind}; supported: {_supported_list()}")
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            return None, IngestError(rel, "not a regular file")
+        if st.st_size > MAX_BYTES:
+            return None, IngestError(rel, f"file too large ({st.st_size:,} bytes; at most {MAX_BYTES:,})")
+        digest = _hash_file(path)
+    except FileNotFoundError:
+        return None, IngestError(rel, "cannot read file: broken link or file vanished")
+    except OSError as err:
+        return None, IngestError(rel, _os_reason(err))
+    return SourceFile(relpath=rel, path=path, sha256=digest, size=st.st_size), None
 
 
 # ---------------------------------------------------------------- decoding
@@ -357,7 +408,8 @@ def _feed_article(src: SourceFile, line: str, n: int, where: str) -> Article:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as err:
-        raise IngestError(where, f"not valid JSON ({err.msg} at column {err.colno})") from None
+        what = err.msg.removesuffix(" at")  # "Unterminated string starting at": its position follows
+        raise IngestError(where, f"not valid JSON ({what} at column {err.colno})") from None
     if not isinstance(obj, dict):
         got = type(obj).__name__
         raise IngestError(where, f'not a JSON object (got {got}); expected {{"title": ..., "text": ...}}')
@@ -397,20 +449,35 @@ def _feed_article(src: SourceFile, line: str, n: int, where: str) -> Article:
 
 # ---------------------------------------------------------------- markdown
 
-_MD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t]*#*[ \t]*$", re.MULTILINE)
-_MD_EMPHASIS_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+# Images, links and bold text: each pattern stops where its next attempt could start (link and
+# image text hold no bracket, a link target no "](", bold text not its own marker), so no failed
+# attempt reads past the next one's start: linear even on long lines with unclosed marks.
+_MD_TARGET = r"\((?:[^)\]]|\](?!\())*+\)"
+_MD_IMAGE_RE = re.compile(r"!\[[^\[\]]*\]" + _MD_TARGET)
+_MD_LINK_RE = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
+_MD_EMPHASIS_RE = re.compile(
+    r"\*\*(?=\S)((?:[^*\n]|\*(?!\*))++)(?<=\S)\*\*|__(?=\S)((?:[^_\n]|_(?!_))++)(?<=\S)__"
+)
+_MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*)$", re.MULTILINE)  # closing "#"s: _heading_text
 _MD_QUOTE_RE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
 _MD_RULE_RE = re.compile(r"^[ \t]{0,3}(?:[-*_][ \t]*){3,}$", re.MULTILINE)
 
 
+def _heading_text(m: re.Match) -> str:
+    """A heading's text without its closing "#"s and the blanks around them, stripped in that order
+    rather than by the pattern: three optional runs in a row at the end of a pattern are tried
+    against each other at every position of a long line of blanks (cubic in its length)."""
+    return m[1].rstrip(" \t").rstrip("#").rstrip(" \t")
+
+
 def markdown_to_text(md: str) -> str:
     """Markdown reduced to its text: ``"## Title\\n**Bold** [link](http://x)"`` ->
-    ``"Title\\nBold link"``. Only the common inline and block marks; no full Markdown parser."""
+    ``"Title\\nBold link"``. Only the common inline and block marks; no full Markdown parser.
+    Marks inside a mark of the same kind keep the outer one as written, as CommonMark does:
+    ``"**a **b**"`` -> ``"**a b"``, ``"[a [b](u)"`` -> ``"[a b"``."""
     text = _MD_IMAGE_RE.sub("", md)
     text = _MD_LINK_RE.sub(r"\1", text)
-    text = _MD_HEADING_RE.sub(r"\1", text)
-    text = _MD_EMPHASIS_RE.sub(r"\2", text)
+    text = _MD_HEADING_RE.sub(_heading_text, text)
+    text = _MD_EMPHASIS_RE.sub(lambda m: m[1] if m[1] is not None else m[2], text)
     text = _MD_QUOTE_RE.sub("", text)
     return _MD_RULE_RE.sub("", text)
