@@ -114,12 +114,16 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from rag.index.indexer import pending_changes
-    from rag.index.store import read_manifest
+    from rag.index.store import read_manifest, verify_build
 
     settings = _settings(args)
-    out: dict = {"index": str(settings.index_dir), "articles_dir": str(settings.articles_dir)}
+    out: dict = {
+        "index": str(settings.index_dir.resolve()),
+        "articles_dir": str(settings.articles_dir.resolve()),
+    }
     try:
-        _, manifest = read_manifest(settings.index_dir)
+        folder, manifest = read_manifest(settings.index_dir)
+        verify_build(folder, manifest, settings.index_dir)
         out["indexed"] = {
             "articles": manifest["counts"]["articles"],
             "chunks": manifest["counts"]["chunks"],
@@ -141,23 +145,23 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     ix = out["indexed"]
+    print(f"index: {out['index']}")
     if ix:
         langs = ", ".join(f"{k} {v}" for k, v in ix["languages"].items())
-        print(f"index: {out['index']}")
         print(f"  {ix['articles']} articles ({langs}), {ix['chunks']} chunks")
         print(f"  model {ix['model']}, built {ix['built_at']}")
     else:
-        print(f"index: {out.get('problem')}")
+        print(f"  {out.get('problem')}")
     pend = out["pending"]
+    print(f"articles folder: {out['articles_dir']}")
     if pend is not None:
         waiting = sum(len(v) for v in pend.values())
-        print(f"articles folder: {out['articles_dir']}")
+        for kind in ("added", "updated", "removed"):
+            for rel in pend[kind]:
+                print(f"  {kind:<8} {rel}")
         if waiting:
-            for kind in ("added", "updated", "removed"):
-                for rel in pend[kind]:
-                    print(f"  {kind:<8} {rel}")
             print(f"  {waiting} change(s) waiting: run `rag index`")
-        else:
+        elif ix:
             print("  up to date")
     for problem in out["problems"]:
         print(f"  problem: {problem}")
@@ -190,11 +194,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def configure_logging(verbose: bool) -> None:
-    """The one place logging is set up (the CLI and app.py call it)."""
+    """The one place logging is set up (the CLI and app.py call it). Warnings, and with
+    ``verbose`` what each stage does; progress of long stages (``rag.progress``) always."""
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("rag.progress").setLevel(logging.INFO)
+
     for handler in logging.getLogger().handlers:
-        handler.setLevel(level)  # bm25s sets its own logger to DEBUG when imported
+        handler.setLevel(logging.INFO)
+        for old in [f for f in handler.filters if isinstance(f, _Shown)]:
+            handler.removeFilter(old)
+        handler.addFilter(_Shown(level))
+
+
+class _Shown(logging.Filter):
+    """Records at ``level`` and above (bm25s sets its own logger to DEBUG when imported), and
+    progress lines."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level or record.name == "rag.progress"
 
 
 def main(argv: list[str] | None = None) -> int:

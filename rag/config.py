@@ -1,11 +1,11 @@
 """One settings object, built and validated in one place, passed in explicitly.
 
-``Settings()`` gives the defaults: the bundled ``articles/`` folder, the
-``index/`` folder beside it, the multilingual e5-small model and chunks of at
-most 400 tokens with 40 tokens of overlap (inside e5's 512-token window; eval/NOTES.md,
-"Chunks of 400 tokens"). ``threshold`` None means the reader's calibrated threshold
-(:func:`reader_threshold`, :data:`DEFAULT_THRESHOLD` for the shipped reader); 0 never abstains.
-``reader`` is the manifest of the extractive reader (``rag.query.reader``).
+``Settings()`` gives the defaults: ``articles/`` and ``index/`` in the current folder (the
+project's bundled articles when run from the project, as ``./run.sh`` does), the multilingual
+e5-small model and chunks of at most 400 tokens with 40 tokens of overlap (inside e5's
+512-token window; eval/NOTES.md, "Chunks of 400 tokens"). ``threshold`` None means the reader's
+calibrated threshold (:func:`reader_threshold`, :data:`DEFAULT_THRESHOLD` for the shipped
+reader); 0 never abstains. ``reader`` is the manifest of the extractive reader (``rag.query.reader``).
 ``Settings.from_env()`` applies the ``RAG_*`` environment variables on top; the CLI
 applies its flags on top of that. A bad value raises ``ConfigError`` with a message meant for a person.
 """
@@ -69,8 +69,8 @@ DEFAULT_THRESHOLD = reader_threshold()
 
 @dataclass(frozen=True)
 class Settings:
-    articles_dir: Path = PROJECT_DIR / "articles"
-    index_dir: Path = PROJECT_DIR / "index"
+    articles_dir: Path = field(default_factory=lambda: Path.cwd() / "articles")
+    index_dir: Path = field(default_factory=lambda: Path.cwd() / "index")
     cache_dir: Path = field(default_factory=default_cache_dir)
     model: str = DEFAULT_MODEL
     chunk_tokens: int = 400

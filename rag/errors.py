@@ -33,6 +33,10 @@ class IndexCorruptError(RagError):
     """The index on disk is damaged."""
 
 
+class IndexWriteError(RagError):
+    """A new build could not be written (disk full, no permission); the index in use is unchanged."""
+
+
 class IndexMismatchError(RagError):
     """The index was built with another model, dimension or format."""
 

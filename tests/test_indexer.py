@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from rag.errors import RagError
+from rag.errors import IndexCorruptError, IndexWriteError, RagError
+from rag.index import ingest, store
 from rag.index.embed import FakeEmbedder
 from rag.index.indexer import build_index, pending_changes
 from rag.index.store import Index, current_build
+
+from .conftest import SEED_DIR
 
 NEW_ARTICLE = """Venice opens new lagoon barrier museum
 
@@ -194,13 +202,131 @@ def test_damaged_previous_index_is_rebuilt_from_scratch(settings):
     assert len(Index.open(settings.index_dir).articles) == 6
 
 
+def test_file_that_becomes_unreadable_keeps_its_indexed_version(settings, monkeypatch):
+    # chmod 000 does not stop root, so make hashing this one file fail as it does for other users.
+    build_index(settings, embedder=FakeEmbedder())
+    locked = settings.articles_dir / "2026-01-19-yonhap-lee-meloni-trade.txt"
+    real_hash = ingest._hash_file
+
+    def hash_file(path):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_hash(path)
+
+    monkeypatch.setattr(ingest, "_hash_file", hash_file)
+    pending, errors = pending_changes(settings)
+    assert pending["removed"] == [] and [e.location for e in errors] == [locked.name]
+    report = build_index(settings, embedder=FakeEmbedder())
+    assert report.removed == 0
+    assert any("permission denied" in str(e) for e in report.errors)
+    assert not report.wrote  # nothing else changed: the indexed version stays, nothing is rebuilt
+    index = Index.open(settings.index_dir)
+    assert len(index.articles) == 5 and locked.name in index.sources
+    (settings.articles_dir / "venice.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    report = build_index(settings, embedder=FakeEmbedder())
+    assert report.wrote and report.removed == 0 and any("keeping the version" in n for n in report.notes)
+    index = Index.open(settings.index_dir)
+    assert len(index.articles) == 6 and any("1956" in a.text for a in index.articles.values())
+
+
+def _overwrite_middle(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 8] = bytes(255 - b for b in data[middle : middle + 8])
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_index_is_noticed_by_status_and_repaired_by_index(settings, capsys):
+    from rag import cli
+
+    build_index(settings, embedder=FakeEmbedder())
+    folder = Path(settings.index_dir) / "builds" / current_build(settings.index_dir)
+    _overwrite_middle(folder / "chunks.faiss")  # same size, readable, wrong
+    argv = [str(settings.articles_dir), "--index", str(settings.index_dir), "--model", "fake"]
+    assert cli.main(["status", *argv]) == 0
+    out = capsys.readouterr().out
+    assert "chunks.faiss is damaged" in out and "up to date" not in out and "rag index --full" in out
+    report = build_index(settings, embedder=FakeEmbedder())
+    assert report.wrote and any("damaged" in n for n in report.notes)
+    assert report.embedded == 0  # every vector came back from the embedding cache
+    assert len(Index.open(settings.index_dir).articles) == 5
+    assert cli.main(["status", *argv]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_manifest_without_checksums_is_refused(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    path = Path(settings.index_dir) / "builds" / current_build(settings.index_dir) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest["files"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="lists no checksums"):
+        Index.open(settings.index_dir)
+    report = build_index(settings, embedder=FakeEmbedder())
+    assert report.wrote and Index.open(settings.index_dir).manifest["files"]
+
+
+def test_damaged_vector_in_the_embedding_cache_is_embedded_again(settings):
+    build_index(settings, embedder=FakeEmbedder())
+    good = Index.open(settings.index_dir)
+    cache = sqlite3.connect(settings.index_dir / "cache" / "embeddings.sqlite")
+    key, blob = cache.execute("SELECT key, vector FROM vectors LIMIT 1").fetchone()
+    damaged = bytearray(blob)
+    damaged[0:4] = b"\xff\xff\x7f\x7f"  # one component becomes 3.4e38
+    cache.execute("UPDATE vectors SET vector = ? WHERE key = ?", (bytes(damaged), key))
+    cache.commit()
+    cache.close()
+    report = build_index(settings, full=True, embedder=FakeEmbedder())
+    assert report.embedded == 1
+    rebuilt = Index.open(settings.index_dir)
+    assert np.allclose(rebuilt.chunk_vectors, good.chunk_vectors)
+    assert np.allclose(rebuilt.sentence_vectors, good.sentence_vectors)
+
+
+@pytest.mark.parametrize("where", ["vectors", "cache"])
+def test_disk_full_is_a_clear_error_and_keeps_the_index(settings, monkeypatch, where):
+    import faiss
+
+    build_index(settings, embedder=FakeEmbedder())
+    before = current_build(settings.index_dir)
+    (settings.articles_dir / "venice.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    if where == "vectors":
+
+        def full(*args, **kwargs):
+            raise RuntimeError("Error in faiss::FileIOWriter: 'ret == (n)' failed: write error")
+
+        monkeypatch.setattr(faiss, "write_index", full)
+    else:
+        real_open = store.EmbeddingCache._open
+
+        class FullDisk:  # an sqlite3 connection whose writes fail as on a full disk
+            def __init__(self, con):
+                self.con = con
+
+            def __getattr__(self, name):
+                return getattr(self.con, name)
+
+            def executemany(self, *args):
+                raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(
+            store.EmbeddingCache, "_open", classmethod(lambda cls, path: FullDisk(real_open(path)))
+        )
+    with pytest.raises(IndexWriteError, match="the index in use is unchanged") as err:
+        build_index(settings, embedder=FakeEmbedder())
+    assert "rag index" in str(err.value)
+    assert current_build(settings.index_dir) == before
+    assert not list((settings.index_dir / "builds").glob(".tmp-*"))
+    assert len(Index.open(settings.index_dir).articles) == 5
+
+
 @pytest.fixture(scope="module")
 def real_seed_index(tmp_path_factory):
     from rag.config import Settings
     from rag.index.embed import load_embedder
 
     tmp = tmp_path_factory.mktemp("real-seed")
-    s = Settings(index_dir=tmp / "index")  # the bundled articles, the default multilingual model
+    s = Settings(articles_dir=SEED_DIR, index_dir=tmp / "index")  # the default multilingual model
     embedder = load_embedder(s)
     build_index(s, embedder=embedder)
     return Index.open(s.index_dir, model_id=embedder.model_id), embedder
@@ -223,3 +349,55 @@ def test_english_and_german_questions_retrieve_the_german_article(real_seed_inde
     top = index.search(embedder.embed_queries([question])[0], k=1)
     assert index.chunks[top[0][0]].article_id == german.id
     assert "Audioguides" in index.chunks[top[0][0]].text
+
+
+def test_default_folders_are_those_of_the_current_folder(tmp_path, monkeypatch, capsys):
+    from rag import cli
+    from rag.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("RAG_ARTICLES_DIR", "RAG_INDEX_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    assert Settings().articles_dir == tmp_path / "articles" and Settings().index_dir == tmp_path / "index"
+    assert (
+        "default: ./articles"
+        in cli.build_parser()._subparsers._group_actions[0].choices["index"].format_help()
+    )
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "venice.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    assert cli.main(["status", "--model", "fake"]) == 0
+    out = capsys.readouterr().out
+    assert f"index: {tmp_path / 'index'}" in out and f"articles folder: {tmp_path / 'articles'}" in out
+    assert "added    venice.txt" in out
+
+
+def test_long_stages_report_progress_in_the_log_when_not_in_a_terminal(settings, caplog, monkeypatch):
+    from rag.index import indexer
+
+    monkeypatch.setattr(indexer, "LOG_EVERY", 0.0)
+    big = "Venice lagoon report\n\n" + "".join(
+        f"Gate {i} of the barrier rose {i % 7 + 1} times in week {i}. "
+        f"Engineers logged {i * 3} litres of water at station {i}.\n"
+        for i in range(12000)
+    )
+    (settings.articles_dir / "big.txt").write_text(big, encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="rag.progress"):
+        build_index(settings, embedder=FakeEmbedder(), progress=False)
+    lines = [r.getMessage() for r in caplog.records if r.name == "rag.progress"]
+    assert any(line.startswith("reading big.txt (1.") and line.endswith(" MB)") for line in lines)
+    assert any(line.startswith("sentences and chunks: ") for line in lines)
+    assert any(line.startswith("embedding: ") and "left" in line for line in lines)
+    assert lines[-1].startswith("embedding: done in ")
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_the_cli_shows_progress_lines_without_verbose(verbose):
+    script = (
+        "import logging; from rag.cli import configure_logging; "
+        f"configure_logging({verbose}); "
+        "logging.getLogger('rag.progress').info('embedding: 10 of 20 texts'); "
+        "logging.getLogger('rag.index.indexer').info('a detail')"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "embedding: 10 of 20 texts" in done.stderr
+    assert ("a detail" in done.stderr) == verbose

@@ -43,16 +43,69 @@ from rag.index.store import (
     prune_builds,
     read_manifest,
     read_sources,
+    verify_build,
     write_build,
 )
 from rag.index.tokens import count_tokens, get_encoding
 from rag.types import Article, Chunk, Sentence
 
 LOG = logging.getLogger(__name__)
+PROGRESS = logging.getLogger("rag.progress")  # shown by the CLI and the app even when not verbose
 
 # Bump when cleaning, metadata or sentence splitting change what an unchanged file yields.
 INGEST_VERSION = 2  # 2: no sentence boundary after "approx." / "ca." before a quantity
 EMBED_GROUP = 256  # texts embedded between two cache commits
+BIG_FILE = 1_000_000  # bytes: reading such a file is logged on its own
+LOG_EVERY = 10.0  # seconds between two progress lines in a log
+
+
+class Progress:
+    """Progress of one long stage (``show``): a tqdm bar in a terminal (``bar``), else a line in
+    the log (``rag.progress``) at the start, at most every :data:`LOG_EVERY` seconds, and at the
+    end. A short stage shows nothing."""
+
+    def __init__(self, what: str, total: int, unit: str, *, show: bool, bar: bool) -> None:
+        self.what, self.total, self.unit, self.done, self.show = what, total, unit, 0, show
+        self.t0 = self.last = time.monotonic()
+        self.bar = None
+        if show and bar:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=what, unit=unit)
+        elif show:
+            PROGRESS.info("%s: %s %ss", what, f"{total:,}", unit)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        if not self.show:
+            return
+        now = time.monotonic()
+        if now - self.last >= LOG_EVERY and self.done < self.total:
+            self.last = now
+            rate = self.done / max(now - self.t0, 1e-9)
+            left = (self.total - self.done) / max(rate, 1e-9)
+            PROGRESS.info(
+                "%s: %s of %s %ss (%d%%), about %s left",
+                self.what,
+                f"{self.done:,}",
+                f"{self.total:,}",
+                self.unit,
+                100 * self.done // max(self.total, 1),
+                _duration(left),
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.show:
+            PROGRESS.info("%s: done in %s", self.what, _duration(time.monotonic() - self.t0))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 @dataclass
@@ -122,12 +175,18 @@ def _previous(settings: Settings, full: bool, notes: list[str]) -> Index | None:
         return None
 
 
+def kept_files(scan_errors: list[IngestError], indexed: dict[str, str]) -> dict[str, str]:
+    """Indexed files that the scan could not use now (unreadable, grown too large, replaced by a
+    link): relpath -> the SHA-256 indexed before. They keep their indexed version."""
+    return {e.location: indexed[e.location] for e in scan_errors if e.location in indexed}
+
+
 def pending_changes(settings: Settings) -> tuple[dict[str, list[str]], list[IngestError]]:
     """What ``rag index`` would do now, per file: {"added": [...], "updated": [...], "removed": [...],
     "unchanged": [...]}. Reads no article text beyond hashing the files."""
     sources, errors = ingest.scan_folder(settings.articles_dir)
     indexed = read_sources(settings.index_dir) or {}
-    now = {s.relpath: s.sha256 for s in sources}
+    now = {s.relpath: s.sha256 for s in sources} | kept_files(errors, indexed)
     out: dict[str, list[str]] = {"added": [], "updated": [], "removed": [], "unchanged": []}
     for rel, sha in now.items():
         key = "added" if rel not in indexed else "unchanged" if indexed[rel] == sha else "updated"
@@ -157,16 +216,18 @@ def build_index(
         # Fast path: same files, same parameters, same model -> nothing to do, nothing loaded.
         if not full:
             try:
-                _, manifest = read_manifest(settings.index_dir)
+                folder, manifest = read_manifest(settings.index_dir)
+                verify_build(folder, manifest, settings.index_dir)
                 indexed = read_sources(settings.index_dir) or {}
             except (IndexMissingError, IndexCorruptError):
                 manifest, indexed = None, {}
+            now = {s.relpath: s.sha256 for s in sources} | kept_files(scan_errors, indexed)
             if (
                 manifest is not None
                 and manifest.get("format_version") == FORMAT_VERSION
                 and manifest.get("chunking") == params
                 and _model_matches(manifest, settings, embedder)
-                and indexed == {s.relpath: s.sha256 for s in sources}
+                and indexed == now
             ):
                 report.unchanged = len(sources)
                 report.articles = manifest["counts"]["articles"]
@@ -201,27 +262,36 @@ def build_index(
         articles: dict[str, Article] = {}
         source_rows: dict[str, tuple[str, int]] = {}
         links: list[tuple[str, str, str]] = []
+
+        def reuse(rel: str, sha: str, size: int, note: str | None = None) -> None:
+            """Keep the articles the previous build has from this file."""
+            if note:
+                report.notes.append(f"{rel}: {note}; keeping the version indexed before")
+            report.unchanged += 1
+            source_rows[rel] = (sha, size)
+            for link in prev_links.get(rel, []):
+                links.append(link)
+                articles.setdefault(link[1], prev.articles[link[1]])
+
+        to_read = [
+            s
+            for s in sources
+            if not (same_ingest and prev is not None and prev.sources.get(s.relpath) == s.sha256)
+        ]
+        big = sum(s.size for s in to_read) >= BIG_FILE
+        reading = Progress("reading files", len(to_read), "file", show=big, bar=progress)
         for src in sources:
             was = prev.sources.get(src.relpath) if prev is not None else None
             if was == src.sha256 and same_ingest:
-                report.unchanged += 1
-                source_rows[src.relpath] = (src.sha256, src.size)
-                for link in prev_links.get(src.relpath, []):
-                    links.append(link)
-                    articles.setdefault(link[1], prev.articles[link[1]])
+                reuse(src.relpath, was, src.size)
                 continue
+            if src.size >= BIG_FILE:
+                PROGRESS.info("reading %s (%.1f MB)", src.relpath, src.size / 1e6)
             got, errors = ingest.load_source(src)
+            reading.update(1)
             report.errors.extend(errors)
-            if not got and was is not None and prev is not None and errors:
-                # Never lose data: keep what was indexed from this file before.
-                report.notes.append(
-                    f"{src.relpath}: could not be read now; keeping the version indexed before"
-                )
-                report.unchanged += 1
-                source_rows[src.relpath] = (was, src.size)
-                for link in prev_links.get(src.relpath, []):
-                    links.append(link)
-                    articles.setdefault(link[1], prev.articles[link[1]])
+            if not got and was is not None and errors:  # never lose data
+                reuse(src.relpath, was, src.size, "could not be read now")
                 continue
             if was is None:
                 report.added += 1
@@ -233,8 +303,11 @@ def build_index(
             for a in got:
                 links.append((src.relpath, a.id, a.location))
                 articles.setdefault(a.id, a)
+        reading.close()
         if prev is not None:
-            report.removed = len(set(prev.sources) - {s.relpath for s in sources})
+            for rel, was in kept_files(scan_errors, prev.sources).items():
+                reuse(rel, was, 0, "cannot be used now")  # size unknown: the file cannot be read
+            report.removed = len(set(prev.sources) - set(source_rows))
 
         # 2. Sentences and chunks, reused per article where the article and the parameters are unchanged.
         enc = get_encoding(settings.encoding)
@@ -242,7 +315,10 @@ def build_index(
         all_sentences: list[Sentence] = []
         all_chunks: list[Chunk] = []
         new_chunk_texts: set[str] = set()
+        chars = sum(len(a.text) for a in ordered)
+        splitting = Progress("sentences and chunks", chars, "character", show=chars >= BIG_FILE, bar=progress)
         for a in ordered:
+            splitting.update(len(a.text))
             if same_ingest and prev is not None and a.id in prev.articles:
                 sents = [prev.sentences[i] for i in prev.sentence_ids(a.id)]
             else:
@@ -261,6 +337,8 @@ def build_index(
                 new_chunk_texts.update(c.text for c in chunks)
             all_sentences.extend(sents)
             all_chunks.extend(chunks)
+
+        splitting.close()
 
         # 3. Vectors: cache, then the previous build, then the model.
         chunk_vectors, sentence_vectors, embedded = _vectors(
@@ -362,21 +440,15 @@ def _vectors(
                     f"(chunk starts {text[:60]!r})"
                 )
         items = sorted(missing.items(), key=lambda kv: len(kv[1]))  # similar lengths together: less padding
-        bar = None
-        if progress and len(items) > EMBED_GROUP:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(items), desc="embedding", unit="text")
+        bar = Progress("embedding", len(items), "text", show=len(items) > EMBED_GROUP, bar=progress)
         for i in range(0, len(items), EMBED_GROUP):
             group = items[i : i + EMBED_GROUP]
             vecs = embedder.embed_documents([t for _, t in group])
             cache.put_many(zip([k for k, _ in group], vecs, strict=True))
             for (k, _), v in zip(group, vecs, strict=True):
                 found[k] = v
-            if bar is not None:
-                bar.update(len(group))
-        if bar is not None:
-            bar.close()
+            bar.update(len(group))
+        bar.close()
         dim = embedder.dim
         matrix = (
             np.stack([found[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)

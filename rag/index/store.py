@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError
 from rag.types import Article, Chunk, Sentence
 
 LOG = logging.getLogger(__name__)
@@ -132,6 +132,37 @@ def check_compatible(manifest: dict, *, model_id: str | None, where: Path) -> No
         )
 
 
+BUILD_FILES = ("index.sqlite", "chunks.faiss", "sentences.faiss")
+
+
+def verify_build(folder: Path, manifest: dict, index_dir: Path) -> None:
+    """Check every file of a build against the manifest's SHA-256 checksums: IndexCorruptError
+    naming the first file that is missing or damaged, or a manifest that lists no checksums."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or any(not isinstance(files.get(name), str) for name in BUILD_FILES):
+        raise IndexCorruptError(
+            f"the manifest of the index in {index_dir} lists no checksums for its files, so damage "
+            "cannot be detected: run `rag index --full` to rebuild the index"
+        )
+    for name in BUILD_FILES:
+        path = folder / name
+        try:
+            digest = sha256_file(path)
+        except FileNotFoundError:
+            raise IndexCorruptError(
+                f"{path} is missing: run `rag index --full` to rebuild the index"
+            ) from None
+        except OSError as e:
+            raise IndexCorruptError(
+                f"{path} cannot be read ({e.strerror}): run `rag index --full` to rebuild the index"
+            ) from None
+        if digest != files[name]:
+            raise IndexCorruptError(
+                f"{path} is damaged (its checksum does not match the manifest): "
+                "run `rag index --full` to rebuild the index"
+            )
+
+
 @contextmanager
 def _read_db(folder: Path, index_dir: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection to a build's database; damage becomes IndexCorruptError."""
@@ -180,15 +211,7 @@ class Index:
         index_dir = Path(index_dir)
         folder, manifest = read_manifest(index_dir)
         check_compatible(manifest, model_id=model_id, where=index_dir)
-        for name, digest in manifest.get("files", {}).items():
-            path = folder / name
-            if not path.exists():
-                raise IndexCorruptError(f"{path} is missing: run `rag index --full` to rebuild the index")
-            if sha256_file(path) != digest:
-                raise IndexCorruptError(
-                    f"{path} is damaged (its checksum does not match the manifest): "
-                    "run `rag index --full` to rebuild the index"
-                )
+        verify_build(folder, manifest, index_dir)
         with _read_db(folder, index_dir) as con:
             articles = {
                 row[0]: Article(*row)
@@ -306,16 +329,46 @@ def write_build(index_dir: Path, content: BuildContent, manifest: dict) -> str:
 
     Order: a temp folder gets every file (fsynced), the manifest last; the folder
     is renamed into ``builds/``; ``CURRENT`` is replaced. A crash before the last
-    step leaves the previous build current; the next build clears the leftovers.
+    step leaves the previous build current; the next build clears the leftovers. A write that
+    fails (disk full, no permission) removes the partial build and raises ``IndexWriteError``.
     """
-    import faiss
-
     index_dir = Path(index_dir)
     builds = index_dir / BUILDS
-    builds.mkdir(parents=True, exist_ok=True)
     name = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}-{time.time_ns() % 1_000_000:06d}"
     tmp = builds / f".tmp-{name}"
-    tmp.mkdir()
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        _write_files(tmp, content, manifest)
+        os.rename(tmp, builds / name)
+        _fsync_dir(builds)
+        pointer = index_dir / f".{CURRENT}.tmp"
+        with open(pointer, "w", encoding="utf-8") as f:
+            f.write(name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(pointer, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+    except (OSError, sqlite3.Error, RuntimeError) as e:  # faiss reports a failed write as RuntimeError
+        shutil.rmtree(tmp, ignore_errors=True)  # a renamed build that is not current is pruned later
+        raise IndexWriteError(write_failure(index_dir, e)) from None
+    return name
+
+
+def write_failure(index_dir: Path, err: BaseException) -> str:
+    """The message for a build that could not be written."""
+    text = str(err).strip()
+    reason = getattr(err, "strerror", None) or (text.splitlines()[-1] if text else type(err).__name__)
+    return (
+        f"cannot write the new index in {index_dir} ({reason}); the index in use is unchanged: "
+        "free disk space (or fix the folder's permissions) and run `rag index` again"
+    )
+
+
+def _write_files(tmp: Path, content: BuildContent, manifest: dict) -> None:
+    """Every file of a build into ``tmp``, fsynced, the manifest last."""
+    import faiss
+
     db = sqlite3.connect(tmp / "index.sqlite")
     try:
         db.executescript(SCHEMA)
@@ -351,22 +404,11 @@ def write_build(index_dir: Path, content: BuildContent, manifest: dict) -> str:
             flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
         faiss.write_index(flat, str(tmp / fname))
     manifest = dict(manifest)
-    manifest["files"] = {f: sha256_file(tmp / f) for f in ("index.sqlite", "chunks.faiss", "sentences.faiss")}
+    manifest["files"] = {f: sha256_file(tmp / f) for f in BUILD_FILES}
     (tmp / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     _fsync_tree(tmp)
-    final = builds / name
-    os.rename(tmp, final)
-    _fsync_dir(builds)
-    pointer = index_dir / f".{CURRENT}.tmp"
-    with open(pointer, "w", encoding="utf-8") as f:
-        f.write(name + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(pointer, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-    return name
 
 
 def prune_builds(index_dir: Path, keep: int = 2) -> None:
@@ -412,6 +454,11 @@ def read_sources(index_dir: Path) -> dict[str, str] | None:
         return dict(con.execute("SELECT relpath, sha256 FROM sources"))
 
 
+def _unit_or_zero(vec: np.ndarray) -> bool:
+    norm = float(np.linalg.norm(vec.astype(np.float64)))  # NaN and inf fail both tests
+    return abs(norm - 1.0) < 1e-3 or norm == 0.0
+
+
 class EmbeddingCache:
     """Vectors by (model id, sha256 of text) in SQLite; each batch is committed as it is stored,
     so work done before a crash is not lost."""
@@ -423,7 +470,7 @@ class EmbeddingCache:
 
     def __init__(self, path: Path, model_id: str, dim: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.model_id, self.dim = model_id, dim
+        self.path, self.model_id, self.dim = path, model_id, dim
         try:
             self._db = self._open(path)
         except sqlite3.DatabaseError as e:
@@ -443,8 +490,10 @@ class EmbeddingCache:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def get_many(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by key; a vector of the wrong size or length (damaged) counts as missing."""
         keys = list(dict.fromkeys(keys))
         out: dict[str, np.ndarray] = {}
+        damaged = 0
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
             marks = ",".join("?" * len(part))
@@ -453,16 +502,24 @@ class EmbeddingCache:
                 [self.model_id, *part],
             ):
                 vec = np.frombuffer(blob, dtype=np.float32)
-                if vec.shape == (self.dim,):
+                if vec.shape == (self.dim,) and _unit_or_zero(vec):
                     out[key] = vec
+                else:
+                    damaged += 1
+        if damaged:
+            LOG.warning(
+                "embedding cache: %d damaged vectors ignored; their texts are embedded again", damaged
+            )
         return out
 
     def put_many(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
-        self._db.executemany(
-            "INSERT OR REPLACE INTO vectors VALUES (?,?,?)",
-            [(self.model_id, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items],
-        )
-        self._db.commit()
+        rows = [(self.model_id, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items]
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?,?,?)", rows)
+            self._db.commit()
+        except sqlite3.OperationalError as e:  # "database or disk is full", a read-only folder
+            self._db.rollback()
+            raise IndexWriteError(write_failure(self.path.parent, e)) from None
 
     def close(self) -> None:
         self._db.close()
