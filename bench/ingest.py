@@ -33,7 +33,7 @@ def one_build(corpus: Path, index_dir: Path, model: str) -> dict:
 
     settings = Settings(articles_dir=corpus, index_dir=index_dir, model=model)
     t0 = time.perf_counter()
-    embedder = load_embedder(settings)
+    embedder = load_embedder(settings, questions=False)  # as `rag index` loads it
     load_s = time.perf_counter() - t0
     report = build_index(settings, embedder=embedder)
     total = time.perf_counter() - t0

@@ -451,3 +451,34 @@ def test_the_tokenizer_is_loaded_once_per_process(tmp_path):
     )
     first = e5convert.load_tokenizer(tmp_path / "tokenizer.json")
     assert e5convert.load_tokenizer(tmp_path / ".." / tmp_path.name / "tokenizer.json") is first
+
+
+def test_batches_of_long_texts_hold_fewer_texts():
+    from rag.index.embed import batch_bounds
+
+    assert batch_bounds(["a" * 10] * 5, 2, 100) == [(0, 2), (2, 4), (4, 5)]
+    assert batch_bounds(["a" * 60] * 3, 8, 100) == [(0, 1), (1, 2), (2, 3)]
+    assert batch_bounds(["a" * 500], 8, 100) == [(0, 1)]  # a text longer than the budget is one batch
+    assert batch_bounds([], 8, 100) == []
+    texts = ["a" * n for n in range(1, 300, 7)]
+    bounds = batch_bounds(texts, 32, 1000)
+    assert [i for a, b in bounds for i in range(a, b)] == list(range(len(texts)))
+
+
+@pytest.mark.model
+def test_indexing_loads_no_question_encoder_and_questions_add_it_later(monkeypatch):
+    from rag.index import embed
+
+    embed.clear_embedder_cache()
+    settings = Settings(model="multilingual-e5-small", cache_dir=default_cache_dir())
+    try:
+        documents_only = load_embedder(settings, questions=False)
+        assert documents_only.query_encoder is None and documents_only.word_embeddings() is None
+        vectors = documents_only.embed_documents(["Lee met Meloni in Seoul."])
+        full = load_embedder(settings)
+        assert full.query_encoder is not None
+        assert full.model is documents_only.model  # the torch model is not loaded twice
+        assert np.allclose(full.embed_documents(["Lee met Meloni in Seoul."]), vectors, atol=1e-6)
+        assert load_embedder(settings, questions=False).query_encoder is full.query_encoder
+    finally:
+        embed.clear_embedder_cache()

@@ -85,6 +85,7 @@ class _Loaded:
     model: LazyModel
     model_id: str
     query_encoder: OnnxQueryEncoder | None
+    for_questions: bool = True  # False: loaded to embed documents only, no question encoder yet
 
 
 # Cache of loaded resources: (canonical model, cache dir) -> model, model_id, question encoder.
@@ -315,6 +316,28 @@ class OnnxQueryEncoder:
         return self.session.run(["embedding"], feeds)[0]
 
 
+BATCH_CHARS = 8_000  # characters per model batch (eval/NOTES.md, "Memory of indexing")
+
+
+def batch_bounds(texts: Sequence[str], size: int, chars: int) -> list[tuple[int, int]]:
+    """Consecutive batches ``(start, end)`` of ``texts``: at most ``size`` texts and, past the first
+    text, at most ``chars`` characters each, so that a batch of long texts (whose activations grow
+    with their length) holds fewer of them.
+
+    >>> batch_bounds(["a" * 10] * 5, 2, 100), batch_bounds(["a" * 60] * 3, 8, 100)
+    ([(0, 2), (2, 4), (4, 5)], [(0, 1), (1, 2), (2, 3)])
+    """
+    bounds, start, used = [], 0, 0
+    for i, text in enumerate(texts):
+        if i > start and (i - start >= size or used + len(text) > chars):
+            bounds.append((start, i))
+            start, used = i, 0
+        used += len(text)
+    if start < len(texts):
+        bounds.append((start, len(texts)))
+    return bounds
+
+
 class LazyModel:
     """A sentence-transformers folder loaded on first use, once (thread-safe): asking questions
     with the ONNX question encoder never loads torch; indexing does."""
@@ -403,13 +426,17 @@ class SentenceTransformerEmbedder(Embedder):
                 [self.query_encoder.encode(texts[i : i + step]) for i in range(0, len(texts), step)]
             )
         encode = self.model.encode_query if kind == "query" else self.model.encode_document
-        return encode(
-            texts,
-            batch_size=self.batch_size,
-            show_progress_bar=self.show_progress,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-        )
+        parts = [
+            encode(
+                texts[a:b],
+                batch_size=b - a,
+                show_progress_bar=self.show_progress,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+            )
+            for a, b in batch_bounds(texts, self.batch_size, BATCH_CHARS)
+        ]
+        return np.concatenate(parts)
 
     def embed_queries_and_documents(
         self, queries: Sequence[str], documents: Sequence[str]
@@ -444,8 +471,10 @@ class SentenceTransformerEmbedder(Embedder):
         return len(ids["input_ids"])
 
 
-def load_embedder(settings: Settings, show_progress: bool = False) -> Embedder:
+def load_embedder(settings: Settings, show_progress: bool = False, *, questions: bool = True) -> Embedder:
     """The embedder ``settings.model`` names; the model itself is loaded once per process.
+    ``questions=False`` (indexing) skips the e5 ONNX question encoder, which a later call that
+    embeds questions adds, sharing the torch model's tokenizer (eval/NOTES.md, "Memory of indexing").
 
     Raises ``ModelError`` when the model is not available on this machine.
     """
@@ -454,9 +483,11 @@ def load_embedder(settings: Settings, show_progress: bool = False) -> Embedder:
         return FakeEmbedder()
     key = (canonical, str(Path(settings.cache_dir).expanduser().resolve()) if canonical == E5 else "")
     with _LOAD_LOCK:
-        if key not in _LOADED:
-            _LOADED[key] = _load(canonical, settings)
-        loaded = _LOADED[key]
+        loaded = _LOADED.get(key)
+        if loaded is None:
+            loaded = _LOADED[key] = _load(canonical, settings, questions)
+        elif questions and not loaded.for_questions:
+            loaded = _LOADED[key] = _load(canonical, settings, questions, loaded.model)
     known: dict[str, Any] = {}
     if canonical == E5:  # known without loading torch (rag.index.e5convert writes them)
         known = {
@@ -544,16 +575,18 @@ def _check_e5_prompts(model: SentenceTransformer) -> None:
         )
 
 
-def _load(canonical: str, settings: Settings) -> _Loaded:
+def _load(canonical: str, settings: Settings, questions: bool, lazy: LazyModel | None = None) -> _Loaded:
     if canonical == E5:
         folder = e5convert.ensure_e5_model(settings.cache_dir)
-        lazy = LazyModel(folder, canonical, check=_check_e5_prompts)
+        lazy = lazy or LazyModel(folder, canonical, check=_check_e5_prompts)
+        if not questions:
+            return _Loaded(lazy, e5convert.model_id(), None, for_questions=False)
         encoder = _e5_query_encoder(lazy, folder, settings.cache_dir)
         if encoder is None:
             lazy.get()  # questions go through torch: load it now, not on the first question
         return _Loaded(lazy, e5convert.model_id(), encoder)
     folder, model_id = _locate(canonical)
-    return _Loaded(LazyModel(folder, canonical), model_id, None)
+    return _Loaded(lazy or LazyModel(folder, canonical), model_id, None)
 
 
 def _e5_query_encoder(lazy: LazyModel, folder: Path, cache_dir: Path) -> OnnxQueryEncoder | None:

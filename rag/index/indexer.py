@@ -239,7 +239,7 @@ def build_index(
         if embedder is None:
             from rag.index.embed import load_embedder
 
-            embedder = load_embedder(settings, show_progress=progress)
+            embedder = load_embedder(settings, show_progress=progress, questions=False)
         if prev is not None and prev.model_id != embedder.model_id:
             report.notes.append(
                 f"model changed from {prev.model_id} to {embedder.model_id}: every text is embedded again"
