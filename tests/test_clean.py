@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
+import rag.index.clean as clean
 from rag.config import PROJECT_DIR
 from rag.index.clean import byline_names, clean_text, is_sentence, normalise_whitespace
 
@@ -287,6 +291,34 @@ def test_long_text_keeps_every_distinct_sentence():
     raw = "\n".join(s + "\nShare\nAdvertisement" for s in sentences)
     cleaned = clean_text(raw)
     assert cleaned.split("\n") == sentences
+
+
+def test_whitespace_of_every_kind_is_normalised_by_category():
+    raw = "a\tb\u3000c\u2003\u00a0d\x01e\x9f\x1cf\u2028g\x85h \u202f \ni\u00adj\ufeff"
+    assert normalise_whitespace(raw) == "a b c def\ng\nh\nij"
+
+
+def test_whitespace_classes_are_unicode_spaces_and_control_characters():
+    """The patterns stand for Unicode categories: Zs and "\\t" become a space, the other control
+    characters (Cc) go, for every code point."""
+    chars = "".join(map(chr, range(sys.maxunicode + 1)))
+    categories = {ch: unicodedata.category(ch) for ch in chars}
+    controls = {ch for ch, cat in categories.items() if cat == "Cc"} - {"\t", "\n"}
+    assert set(clean._CONTROL_RE.findall(chars)) == controls
+    line_ends = set("\n\r\x0b\x0c\x85\u2028\u2029")
+    blanks = set("".join(clean._BLANKS_RE.findall(chars))) - line_ends - controls
+    assert blanks == {ch for ch, cat in categories.items() if cat == "Zs"} | {"\t"}
+
+
+def test_whitespace_is_normalised_without_a_lookup_per_character(monkeypatch):
+    """Regular expressions over the whole text, not a Unicode-category lookup per character."""
+    lookups = []
+    monkeypatch.setattr(
+        clean.unicodedata, "category", lambda ch: lookups.append(ch) or unicodedata.category(ch)
+    )
+    raw = "Seoul\u00a0and Rome agree.\t\tThe talks went on.\n" * 500
+    assert normalise_whitespace(raw) == "\n".join(["Seoul and Rome agree. The talks went on."] * 500) + "\n"
+    assert lookups == []
 
 
 def test_clean_text_rejects_non_strings():

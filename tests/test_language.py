@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
+import rag.index.language as language
 from rag.config import PROJECT_DIR
 from rag.index.clean import clean_text
-from rag.index.language import LANGUAGES, _detector, detect_language, dominant_script
+from rag.index.language import (
+    LANGUAGES,
+    _detector,
+    char_script,
+    detect_language,
+    dominant_script,
+    script_counts,
+)
 
 ARTICLES = PROJECT_DIR / "articles"
 
@@ -96,6 +106,17 @@ def test_detector_is_built_once_and_restricted():
 def test_detect_language_rejects_non_strings():
     with pytest.raises(TypeError):
         detect_language(None)  # type: ignore[arg-type]
+
+
+def test_script_counts_look_up_each_distinct_character_once(monkeypatch):
+    looked_up = []
+    monkeypatch.setattr(language, "char_script", lambda ch: looked_up.append(ch) or char_script(ch))
+    assert script_counts("Seoul 서울, " * 1000) == Counter({"Latin": 5000, "Hangul": 2000})
+    assert sorted(looked_up) == sorted(set("Seoul 서울, "))
+
+
+def test_dominant_script_tie_goes_to_the_script_seen_first():
+    assert dominant_script("ab 서울") == "Latin" and dominant_script("서울 ab") == "Hangul"
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+import rag.index.meta as meta
 from rag.config import PROJECT_DIR
 from rag.index.clean import clean_text
-from rag.index.meta import extract_metadata, find_published, parse_date, title_from_filename
+from rag.index.meta import extract_metadata, find_byline, find_published, parse_date, title_from_filename
 
 ARTICLES = PROJECT_DIR / "articles"
 
@@ -108,6 +109,8 @@ def test_outlet_only_from_supporting_evidence(raw, outlet):
         ("2026년 1월 19일", "2026-01-19"),
         ("입력 2026.01.19 09:00", "2026-01-19"),
         ("2026-01-19T09:00:00+09:00", "2026-01-19"),
+        ("May 5 , 2026", "2026-05-05"),
+        ("May 5,\n\n2026", "2026-05-05"),
         ("2026-02-30", None),
         ("January 2026", None),
         ("in 2024", None),
@@ -153,6 +156,29 @@ def test_published_date_rules(raw, iso):
 )
 def test_byline(raw, byline):
     assert extract_metadata(raw, clean_text(raw), "x.txt")["byline"] == byline
+
+
+@pytest.mark.parametrize(
+    ("pattern", "line"),
+    [
+        (meta._DATELINE_RE, "SEOUL, Jan. 19 (AJP) - The talks began."),
+        (meta._KO_DATELINE_RE, "(서울=연합뉴스) 두 정상은 합의했다."),
+        (meta._KO_WIRE_BYLINE_RE, "(서울=연합뉴스) 홍길동 기자 = 두 정상은 합의했다."),
+        (meta._COPYRIGHT_RE, "© 2026 AJP. All rights reserved."),
+    ],
+    ids=["dateline", "korean-dateline", "korean-wire-byline", "copyright"],
+)
+def test_line_patterns_start_on_their_line_not_on_the_blank_lines_above(pattern, line):
+    """A match attempt at a blank line fails there: one that could read on through the blank
+    lines below it would read a long run of them from each of its lines (quadratic)."""
+    text = "The talks ended.\n\n \n\t\n" + line
+    assert pattern.match(text, text.index("\n\n") + 1) is None
+    assert pattern.search(text).start() == text.index(line)
+
+
+def test_wire_byline_line_is_the_line_itself():
+    raw = "\n\n(서울=연합뉴스) 홍길동 기자 = 두 정상은 반도체 협력을 강화하기로 합의했다."
+    assert find_byline(raw) == ("(서울=연합뉴스) 홍길동 기자 =", "홍길동")
 
 
 def test_headline_is_the_title_and_stays_in_the_text():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pysbd
 import pytest
 
+import rag.index.sentences as sentences_module
 from rag.config import PROJECT_DIR
 from rag.errors import IngestError
 from rag.index.sentences import can_answer, is_heading, split_sentences
@@ -168,6 +170,51 @@ def test_long_line_without_punctuation_stays_one_sentence():
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_offsets_exact_on_unicode_and_repeated_sentences(text, language):
     assert_well_formed(text, split_sentences("a1", text, language))
+
+
+def test_pysbd_does_not_look_each_sentence_up_again_in_the_line(monkeypatch):
+    """pysbd's ``segment()`` finds each sentence again with a new regex over the whole text (quadratic
+    in a line's length); the offsets are aligned here instead, so that lookup never runs."""
+    lookups = []
+    monkeypatch.setattr(pysbd.Segmenter, "sentences_with_char_spans", lambda self, s: lookups.append(s) or [])
+    text = " ".join(f"Sentence number {i} ends here." for i in range(100))
+    sentences = split_sentences("a1", text, "en")
+    assert lookups == []
+    assert len(sentences) == 100
+    assert_well_formed(text, sentences)
+
+
+def test_sentences_stay_whole_when_pysbd_changes_a_character():
+    # pysbd returns "E♭" as "E:"; its own lookup then missed the sentence and the cuts fell mid-word.
+    text = (
+        "The band calls for the E♭ alto saxophone and the B♭ tenor saxophone. "
+        "It includes two altos and one tenor. The B♭ soprano is rarely used."
+    )
+    assert [s.text for s in split_sentences("a1", text, "en")] == [
+        "The band calls for the E♭ alto saxophone and the B♭ tenor saxophone.",
+        "It includes two altos and one tenor.",
+        "The B♭ soprano is rarely used.",
+    ]
+
+
+def test_a_long_korean_line_is_given_to_kiwi_in_windows(monkeypatch):
+    """Kiwi's time grows faster than its input's length, so a long line goes to it in windows."""
+    kiwi = sentences_module._kiwi()
+    lengths = []
+
+    class Recording:
+        def split_into_sents(self, text):
+            lengths.append(len(text))
+            return kiwi.split_into_sents(text)
+
+    monkeypatch.setattr(sentences_module, "_kiwi", Recording)
+    line = KOREAN.replace("\n\n", " ")
+    text = " ".join([line] * 100)
+    sentences = split_sentences("a1", text, "ko")
+    assert len(text) > 4 * sentences_module._WINDOW
+    assert max(lengths) <= sentences_module._WINDOW
+    assert_well_formed(text, sentences)
+    assert [s.text for s in sentences] == [s.text for s in split_sentences("a1", line, "ko")] * 100
 
 
 def test_repeated_sentences_get_their_own_offsets():

@@ -169,7 +169,13 @@ _COPYRIGHT_RE = re.compile(
     r"무단\s*전재|재배포\s*금지",
     re.IGNORECASE,
 )
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad\u180e"), None)
+_ZERO_WIDTH_RE = re.compile("[\u200b\u2060\ufeff\u00ad\u180e]")
+_LINE_END_RE = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
+# Unicode's control characters (category Cc, a fixed set) other than "\t" and "\n".
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Runs of "\t" and Unicode spaces (Zs): all the whitespace str.isspace() knows besides line ends
+# and control characters.
+_BLANKS_RE = re.compile(r"[^\S\n]+")
 _SCRIPT_FAMILIES = ({"Han", "Hiragana", "Katakana"}, {"Hangul", "Han"})
 
 
@@ -212,18 +218,10 @@ def clean_text(raw: str) -> str:
 
 def normalise_whitespace(raw: str) -> str:
     """NFC, "\\n" line ends, plain spaces, no zero-width or control characters, stripped lines."""
-    text = unicodedata.normalize("NFC", raw).translate(_ZERO_WIDTH)
-    text = re.sub(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]", "\n", text)
-    out = []
-    for ch in text:
-        if ch == "\n":
-            out.append(ch)
-        elif ch == "\t" or unicodedata.category(ch) == "Zs":
-            out.append(" ")
-        elif unicodedata.category(ch) != "Cc":
-            out.append(ch)
-    lines = (re.sub(" {2,}", " ", line).strip() for line in "".join(out).split("\n"))
-    return "\n".join(lines)
+    text = _ZERO_WIDTH_RE.sub("", unicodedata.normalize("NFC", raw))
+    text = _LINE_END_RE.sub("\n", text)
+    text = _BLANKS_RE.sub(" ", _CONTROL_RE.sub("", text))
+    return "\n".join(line.strip() for line in text.split("\n"))
 
 
 def is_sentence(line: str) -> bool:

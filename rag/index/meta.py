@@ -118,8 +118,10 @@ _DATE_PATTERNS = [
         r"(?<![\d.])(?P<y>\d{4})(?:-|/|\.\s?)(?P<m>\d{1,2})(?:-|/|\.\s?)(?P<d>\d{1,2})(?!\d)"
     )),
     ("ymd", re.compile(r"(?P<y>\d{4})\s*년\s*(?P<m>\d{1,2})\s*월\s*(?P<d>\d{1,2})\s*일")),
+    # "(?:\s*,)?\s+" rather than "\s*,?\s+": two runs of blanks in a row are tried against each
+    # other, quadratic in the length of a run of blank lines after "May 5".
     ("mdy", re.compile(
-        rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<y>\d{{4}})(?!\d)",
+        rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*,)?\s+(?P<y>\d{{4}})(?!\d)",
         re.IGNORECASE,
     )),
     ("dmy", re.compile(
@@ -138,18 +140,24 @@ _PUBLISHED_LABELS = (
 _UPDATED_LABELS = (
     r"updated|last updated|aktualisiert|aktualisiert am|stand|mis à jour|aggiornato|actualizado|수정|최종수정"
 )
+# A line's own leading blanks, never "\n": "^\s*" would read a run of blank lines to its end from
+# each of its lines (quadratic in the run's length), to find what the next non-blank line gives.
+_LINE_START = r"^[^\S\n]*"
 _DATELINE_RE = re.compile(
-    r"^\s*(?P<city>[A-Z][A-Z.'’ -]{1,40}?)(?:,\s*(?P<date>[^()\n]{3,30}?))?\s*"
+    _LINE_START + r"(?P<city>[A-Z][A-Z.'’ -]{1,40}?)(?:,\s*(?P<date>[^()\n]{3,30}?))?\s*"
     r"\((?P<outlet>[^()\n]{2,40})\)\s*[-–—:]",
     re.MULTILINE,
 )
-_KO_DATELINE_RE = re.compile(r"^\s*\((?P<city>[가-힣]{1,10})\s*=\s*(?P<outlet>[^()\n]{2,20})\)", re.MULTILINE)
+_KO_DATELINE_RE = re.compile(
+    _LINE_START + r"\((?P<city>[가-힣]{1,10})\s*=\s*(?P<outlet>[^()\n]{2,20})\)", re.MULTILINE
+)
 _KO_WIRE_BYLINE_RE = re.compile(
-    r"^\s*\([^()\n]{1,20}\)\s*(?P<name>[가-힣]{2,4})\s*(?:기자|특파원)\s*=", re.MULTILINE
+    _LINE_START + r"\([^()\n]{1,20}\)\s*(?P<name>[가-힣]{2,4})\s*(?:기자|특파원)\s*=", re.MULTILINE
 )
 _EMAIL_DOMAIN_RE = re.compile(r"[\w.+-]+@(?P<domain>[\w-]+(?:\.[\w-]+)+)")
 _COPYRIGHT_RE = re.compile(
-    r"^\s*(?:copyright\s*)?(?:©|ⓒ|\(c\)|copyright)\s*(?P<rest>.{2,80})$", re.IGNORECASE | re.MULTILINE
+    _LINE_START + r"(?:copyright\s*)?(?:©|ⓒ|\(c\)|copyright)\s*(?P<rest>.{2,80})$",
+    re.IGNORECASE | re.MULTILINE,
 )
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 

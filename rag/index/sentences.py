@@ -15,17 +15,20 @@ sentences inside Korean text whole, so those are cut with pysbd's English
 rules too, but only after a sentence with Latin letters and no Hangul.
 
 The libraries only *propose* sentence texts; the offsets are found here by
-aligning those texts back onto the line (pysbd's own ``char_span`` searches by
-regex and can skip repeated sentences), and the line is then cut at the aligned
+aligning those texts back onto the line, and the line is then cut at the aligned
 boundaries, so no character is ever lost or invented even when a library
-normalizes its output.
+normalizes its output ("E♭" comes back from pysbd as "E:"). pysbd's own lookup,
+which its ``segment()`` runs to return original text, is not used: it searches
+the whole text once per sentence (quadratic in the line's length), can skip
+repeated sentences and drops a sentence whose characters it changed.
 
 Shortcuts, on top of the libraries: a boundary right after a day number such as
 "19." is removed when a month name follows ("19. Januar 2026"), and one after an abbreviation
 before a quantity ("approx. 4 kg", "ca. 30 Prozent"); a piece with
 no letter or digit (a stray closing quote) joins the sentence before it. A long
 line without punctuation stays one sentence (up to 4,000 characters, where it is
-cut at a space to keep pysbd's time linear); ``rag.index.chunking`` handles length.
+cut at a space to keep the libraries' time linear, Korean lines included);
+``rag.index.chunking`` handles length.
 The Korean splitter loads once per process (about 2 s); pysbd's segmenter is
 created per call (microseconds) because it keeps per-call state on itself.
 """
@@ -46,7 +49,7 @@ from rag.types import Sentence
 LOG = logging.getLogger(__name__)
 
 _LINE = re.compile(r"[^\n]+")
-_WINDOW = 4000  # characters of one line given to pysbd at a time
+_WINDOW = 4000  # characters of one line given to pysbd or Kiwi at a time
 _WORD_CHAR = re.compile(r"\w")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -83,6 +86,12 @@ def _language_key(language: str) -> str:
     return code if code in LANGUAGE_CODES else "en"
 
 
+def _pysbd(text: str, key: str) -> list[str]:
+    """pysbd's sentence texts for ``text``: what ``Segmenter.segment()`` gives before it looks each
+    one up again in ``text`` (see the module docstring); :func:`_cuts` aligns them instead."""
+    return pysbd.Segmenter(language=key, clean=False).processor(text).process() if text else []
+
+
 def _propose(line: str, key: str) -> list[str]:
     """Sentence texts proposed by the library for one line (offsets not trusted)."""
     if key == "ko":
@@ -90,7 +99,7 @@ def _propose(line: str, key: str) -> list[str]:
         for sent in _kiwi().split_into_sents(line):
             pieces.extend(_split_english_runs(sent.text))
         return pieces
-    return pysbd.Segmenter(language=key, clean=False).segment(line)
+    return _pysbd(line, key)
 
 
 def _split_english_runs(sentence: str) -> list[str]:
@@ -99,8 +108,8 @@ def _split_english_runs(sentence: str) -> list[str]:
     if not _LATIN.search(sentence):
         return [sentence]
     pieces, pending = [], ""
-    for sub in pysbd.Segmenter(language="en", clean=False).segment(sentence):
-        pending += sub
+    for sub in _pysbd(sentence, "en"):
+        pending = f"{pending} {sub}" if pending else sub
         if _LATIN.search(sub) and not _HANGUL.search(sub):
             pieces.append(pending)
             pending = ""
@@ -152,11 +161,12 @@ def _cuts(line: str, pieces: list[str]) -> list[int]:
 
 
 def _line_cuts(line: str, key: str) -> list[int]:
-    """Sentence boundaries of one line. pysbd's time grows faster than the length of its input
-    (about 6 s for one 90,000-character line), so a long line is fed to it in windows of
-    ``_WINDOW`` characters ending at a space: the boundaries inside a window are kept except
-    the last piece, which may be cut short and is read again at the start of the next window."""
-    if key == "ko" or len(line) <= _WINDOW:
+    """Sentence boundaries of one line. The libraries' time grows faster than the length of their
+    input (pysbd: about 6 s for one 90,000-character line; Kiwi: 13 s for one 215,000-character
+    Korean line), so a long line is fed to them in windows of ``_WINDOW`` characters ending at a
+    space: the boundaries inside a window are kept except the last piece, which may be cut short
+    and is read again at the start of the next window."""
+    if len(line) <= _WINDOW:
         return _cuts(line, _propose(line, key))
     cuts: list[int] = []
     pos = 0
