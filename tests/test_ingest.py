@@ -298,7 +298,7 @@ def test_markdown_is_reduced_to_text(tmp_path):
         ("x [a [b](https://x.org) y", "x [a b y"),  # link text holds no bracket
         ("x ![a [b](img.jpg) y", "x ![a b y"),
         ("[a](b [c](d) e", "[a](b c e"),  # a link target holds no "]("
-        ("see [a](http://h/[1]) and [Foo](https://w.org/Foo_(bar))", "see a and Foo)"),
+        ("see [a](http://h/[1]) and [Foo](https://w.org/Foo_(bar))", "see a and Foo"),
         ("**bold**, __also__, ***both*** and a ** b ** c", "bold, also, *both* and a ** b ** c"),
     ],
 )
@@ -492,3 +492,11 @@ def test_a_feed_line_with_an_unterminated_string_says_where_it_starts(tmp_path):
     assert articles == []
     expected = "feed.jsonl line 1: not valid JSON (Unterminated string starting at column 27)"
     assert one_error(errors) == expected
+
+
+def test_markdown_link_targets_with_parentheses_are_removed_whole():
+    text = markdown_to_text(
+        "See [Seoul](https://en.wikipedia.org/wiki/Seoul_(city)) and ![map](maps/seoul_(2026).png) today. "
+        '[Rome](https://x.org/rome "Rome (city)") and [broken](https://x.org/a_(b'
+    )
+    assert text == "See Seoul and  today. Rome and [broken](https://x.org/a_(b"

@@ -452,7 +452,8 @@ def _feed_article(src: SourceFile, line: str, n: int, where: str) -> Article:
 # Images, links and bold text: each pattern stops where its next attempt could start (link and
 # image text hold no bracket, a link target no "](", bold text not its own marker), so no failed
 # attempt reads past the next one's start: linear even on long lines with unclosed marks.
-_MD_TARGET = r"\((?:[^)\]]|\](?!\())*+\)"
+# A link target may hold one level of parentheses ("https://en.wikipedia.org/wiki/Seoul_(city)").
+_MD_TARGET = r"\((?:[^()\]]|\](?!\()|\([^()\]]*\))*+\)"
 _MD_IMAGE_RE = re.compile(r"!\[[^\[\]]*\]" + _MD_TARGET)
 _MD_LINK_RE = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
 _MD_EMPHASIS_RE = re.compile(
