@@ -155,3 +155,25 @@ def test_a_sentence_that_spells_out_an_acronym_matches_the_acronym(lex, fake_see
     spelled = [i for i, s in enumerate(index.sentences) if "memorand" in s.text and "understanding" in s.text]
     assert spelled and all("mou" in lex.sentence_terms[i] for i in spelled)
     assert "mou" in lex.query_terms("How many memoranda of understanding were signed?", "en")
+
+
+def test_lemmas_come_from_tries_stored_once_in_the_cache_folder(tmp_path, monkeypatch):
+    import simplemma
+
+    from rag.query import lexical
+
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
+    lexical._lemmatizer.cache_clear()
+    try:
+        words = {
+            "en": ["flew", "signed", "memoranda", "Seoul"],
+            "de": ["trafen", "unterzeichneten", "Abkommen"],
+        }
+        for lang, some in words.items():
+            for word in some:
+                assert lexical._lemmatizer().lemmatize(word, lang=lang) == simplemma.lemmatize(
+                    word, lang=lang
+                )
+        assert sorted(p.name for p in (tmp_path / "simplemma").iterdir()) == ["de.dic", "en.dic"]
+    finally:
+        lexical._lemmatizer.cache_clear()
