@@ -40,7 +40,6 @@ import numpy as np
 from rag.config import DEFAULT_THRESHOLD, Settings, check_threshold, reader_thresholds
 from rag.errors import QuestionError, RagError
 from rag.index.embed import Embedder
-from rag.index.language import detect_language
 from rag.index.store import BUILDS, Index, current_build
 from rag.query import answer as ans
 from rag.query.lexical import LexicalIndex
@@ -80,9 +79,6 @@ class _State:
 
     index: Index
     retriever: Retriever
-
-
-_WARM_UP = "Which leaders met in Seoul, and what did they agree?"  # Latin letters: the detector's models
 
 
 class Pipeline:
@@ -126,9 +122,6 @@ class Pipeline:
         ``threshold``, else ``settings.threshold``, else the reader's own two
         (``rag.config.reader_thresholds``)."""
         t0 = time.perf_counter()
-        # The language detector loads its models on a side thread meanwhile (eval/NOTES.md,
-        # "Lemmas from stored tries").
-        threading.Thread(target=detect_language, args=(_WARM_UP,), name="rag-warm-up", daemon=True).start()
         if embedder is None:
             from rag.index.embed import load_embedder
 
