@@ -104,10 +104,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     report = build_index(settings, full=args.full, progress=not args.no_progress and sys.stderr.isatty())
-    for err in report.errors:
-        print(f"skipped {err}", file=sys.stderr)
-    for note in report.notes:
-        print(f"note: {note}", file=sys.stderr)
+    for line in report.problems():
+        print(line, file=sys.stderr)
     print(report.summary())
     return 0
 

@@ -124,6 +124,10 @@ class BuildReport:
     errors: list[IngestError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def problems(self) -> list[str]:
+        """One line per file skipped and per note, as ``rag index`` and the app print them."""
+        return [f"skipped {err}" for err in self.errors] + [f"note: {note}" for note in self.notes]
+
     def summary(self) -> str:
         files = (
             f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}"

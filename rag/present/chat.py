@@ -635,15 +635,14 @@ def status_html(
     else:
         waiting = [(len(pending[k]), k) for k in ("added", "updated", "removed") if pending.get(k)]
         words = {"added": "new", "updated": "changed", "removed": "deleted"}
+        what = ", ".join(f"{n} {words[k]}" for n, k in waiting)
         if update is not None and update.running:
-            what = ", ".join(f"{n} {words[k]}" for n, k in waiting)
             line2 = (
                 '<span class="rag-pending">Updating the index in the background'
                 + (f" ({what} file(s) in <code>{folder}/</code>)" if what else "")
                 + ": answers come from the index above until the new one is ready</span>"
             )
         elif waiting:
-            what = ", ".join(f"{n} {words[k]}" for n, k in waiting)
             names = ", ".join(sorted(pending.get("added", []) + pending.get("updated", []))[:5])
             line2 = (
                 f'<span class="rag-pending" title="{esc(names)}">{what} file(s) in <code>{folder}/</code> '
@@ -685,10 +684,8 @@ def _build(settings: Settings, say: Callable[[str], None], *, full: bool = False
     from rag.index.indexer import build_index
 
     report = build_index(settings, full=full, progress=True)
-    for err in report.errors:
-        say(f"skipped {err}")
-    for note in report.notes:
-        say(f"note: {note}")
+    for line in report.problems():
+        say(line)
     if report.wrote:
         say(f"Index ready: {report.summary()}")
 
@@ -774,10 +771,8 @@ class BackgroundUpdate:
             self._fail("Index not updated: an unexpected error (logged).")
             return
         problem = _reload(self.pipeline)
-        for err in report.errors:
-            self.say(f"skipped {err}")
-        for note in report.notes:
-            self.say(f"note: {note}")
+        for line in report.problems():
+            self.say(line)
         self.summary = f"Index updated: {report.summary()}" if report.wrote else "Index already up to date."
         if problem:
             self.summary += f" The new index could not be loaded: {problem}"
