@@ -162,8 +162,9 @@ def chunking_params(settings: Settings) -> dict:
     }
 
 
-def _previous(settings: Settings, full: bool, notes: list[str]) -> Index | None:
-    """The build in use, when it can be reused; None means everything is read anew."""
+def _previous(settings: Settings, full: bool, notes: list[str], verified: bool) -> Index | None:
+    """The build in use, when it can be reused; None means everything is read anew. ``verified``:
+    its checksums were checked a moment ago, under the build lock."""
     if full:
         return None
     try:
@@ -171,7 +172,7 @@ def _previous(settings: Settings, full: bool, notes: list[str]) -> Index | None:
         if manifest.get("format_version") != FORMAT_VERSION:
             notes.append(f"index format {manifest.get('format_version')} is old: rebuilding from scratch")
             return None
-        return Index.open(settings.index_dir)
+        return Index.open(settings.index_dir, verified=verified)
     except IndexMissingError:
         return None
     except (IndexCorruptError, IndexMismatchError) as e:
@@ -218,10 +219,12 @@ def build_index(
         params = chunking_params(settings)
 
         # Fast path: same files, same parameters, same model -> nothing to do, nothing loaded.
+        verified = False
         if not full:
             try:
                 folder, manifest = read_manifest(settings.index_dir)
                 verify_build(folder, manifest, settings.index_dir)
+                verified = True
                 indexed = read_sources(settings.index_dir) or {}
             except (IndexMissingError, IndexCorruptError):
                 manifest, indexed = None, {}
@@ -239,7 +242,7 @@ def build_index(
                 report.seconds = time.perf_counter() - t0
                 return report
 
-        prev = _previous(settings, full, report.notes)
+        prev = _previous(settings, full, report.notes, verified)
         if embedder is None:
             from rag.index.embed import load_embedder
 

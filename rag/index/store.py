@@ -205,13 +205,16 @@ class Index:
         return self.manifest["model"]["id"]
 
     @classmethod
-    def open(cls, index_dir: Path, *, model_id: str | None = None) -> Index:
+    def open(cls, index_dir: Path, *, model_id: str | None = None, verified: bool = False) -> Index:
+        """Load the build in use, after :func:`verify_build` (skipped when the caller has just run
+        it: ``verified``)."""
         import faiss
 
         index_dir = Path(index_dir)
         folder, manifest = read_manifest(index_dir)
         check_compatible(manifest, model_id=model_id, where=index_dir)
-        verify_build(folder, manifest, index_dir)
+        if not verified:
+            verify_build(folder, manifest, index_dir)
         with _read_db(folder, index_dir) as con:
             articles = {
                 row[0]: Article(*row)
