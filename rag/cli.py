@@ -103,7 +103,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from rag.index.indexer import build_index
 
     settings = _settings(args)
-    report = build_index(settings, full=args.full, progress=not args.no_progress and sys.stderr.isatty())
+    report = build_index(settings, full=args.full, progress=not args.no_progress)
     for line in report.problems():
         print(line, file=sys.stderr)
     print(report.summary())

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -209,8 +210,10 @@ def build_index(
 ) -> BuildReport:
     """Update (or with ``full``, rebuild) the index in ``settings.index_dir`` from
     ``settings.articles_dir``. ``embedder`` defaults to ``rag.index.embed.load_embedder(settings)``,
-    loaded only when there is something to embed."""
+    loaded only when there is something to embed. ``progress``: progress bars when stderr is a
+    terminal; long stages are logged (``rag.progress``) otherwise, and without ``progress``."""
     t0 = time.perf_counter()
+    progress = progress and sys.stderr.isatty()
     report = BuildReport()
     with build_lock(settings.index_dir):
         prune_builds(settings.index_dir)

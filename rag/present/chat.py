@@ -680,7 +680,7 @@ def prepare_index(settings: Settings, *, say: Callable[[str], None] = print) -> 
 
 
 def _build(settings: Settings, say: Callable[[str], None], *, full: bool = False) -> None:
-    """``rag index`` with its progress bar, then what it skipped and what it did."""
+    """``rag index`` with its progress bars (in a terminal), then what it skipped and what it did."""
     from rag.index.indexer import build_index
 
     report = build_index(settings, full=full, progress=True)
