@@ -108,12 +108,18 @@ def test_an_index_that_exists_is_served_at_once_and_updated_in_the_background(st
     assert "1,240 passengers" in text_of(chat.answer_question(pipeline, FERRY_QUESTION).html)
 
 
-def test_without_an_index_the_app_builds_it_before_serving(start, settings, capsys):
+def recorder():
+    """What the app serves at start-up: (a dict filled when it serves, the hook that fills it)."""
     served = {}
 
     def on_serve(pipeline, update):
         served["articles"], served["update"] = len(pipeline.index.articles), update
 
+    return served, on_serve
+
+
+def test_without_an_index_the_app_builds_it_before_serving(start, settings, capsys):
+    served, on_serve = recorder()
     code, _, _ = start(on_serve=on_serve)
     out = capsys.readouterr().out
     assert code == 0 and served == {"articles": 5, "update": None}
@@ -126,11 +132,7 @@ def test_an_index_that_cannot_be_served_is_rebuilt_before_serving(start, setting
     damaged = settings.index_dir / "builds" / current_build(settings.index_dir)
     with open(damaged / "chunks.faiss", "ab") as f:
         f.write(b"damage")
-    served = {}
-
-    def on_serve(pipeline, update):
-        served["articles"], served["update"] = len(pipeline.index.articles), update
-
+    served, on_serve = recorder()
     code, pipeline, _ = start(on_serve=on_serve)
     out = capsys.readouterr().out
     assert code == 0 and served == {"articles": 5, "update": None}
