@@ -29,10 +29,24 @@ class Article:
     title: str
     text: str
     language: str  # ISO 639-1 code ("en", "de", "ko", ...) or "und"
-    published: str | None = None  # ISO date, "2026-01-19"
+    published: str | None = None  # ISO date of day, month or year precision: "2026-01-19", "2026-01", "2026"
     byline: str | None = None
     source: str | None = None  # the outlet, "Korea Herald"
     url: str | None = None
+    # Where the title comes from: "headline" (the article's own), "lead" (its first words: it has no
+    # headline) or "file" (its file name). Anything but "headline" is shown marked as a stand-in.
+    title_kind: str = "headline"
+    # Text of the article that is not its prose: (start, end, role) ranges into ``text``, role one
+    # of "caption", "credit", "byline", "dateline", "related". Shown, marked, in the full
+    # article; never quoted as an answer.
+    furniture: tuple[tuple[int, int, str], ...] = ()
+
+    @property
+    def published_precision(self) -> str | None:
+        """The precision of ``published``: "day", "month" or "year" of ``published``; None when undated."""
+        if not self.published:
+            return None
+        return {10: "day", 7: "month", 4: "year"}.get(len(self.published))
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,7 @@ class Citation:
     published: str | None = None
     language: str = "und"
     url: str | None = None
+    title_kind: str = "headline"  # as ``Article.title_kind``: anything else is a stand-in title
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ LOG = logging.getLogger(__name__)
 PROGRESS = logging.getLogger("rag.progress")  # shown by the CLI and the app even when not verbose
 
 # Bump when cleaning, metadata or sentence splitting change what an unchanged file yields.
-INGEST_VERSION = 3  # 3: sentences kept whole where pysbd rewrote a character; 2: "approx."
+INGEST_VERSION = 4  # 4: title kinds, dates of file names, furniture; 3: pysbd rewrites kept; 2: "approx."
 EMBED_GROUP = 256  # texts embedded between two cache commits
 BIG_FILE = 1_000_000  # bytes: reading such a file is logged on its own
 LOG_EVERY = 10.0  # seconds between two progress lines in a log

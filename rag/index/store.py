@@ -45,14 +45,15 @@ from rag.types import Article, Chunk, Sentence
 LOG = logging.getLogger(__name__)
 
 FORMAT = "rag-news-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: articles.title_kind and articles.furniture
 CURRENT = "CURRENT"
 BUILDS = "builds"
 
 SCHEMA = """
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, location TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
-    language TEXT NOT NULL, published TEXT, byline TEXT, source TEXT, url TEXT
+    language TEXT NOT NULL, published TEXT, byline TEXT, source TEXT, url TEXT,
+    title_kind TEXT NOT NULL, furniture TEXT NOT NULL
 );
 CREATE TABLE sources (relpath TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL);
 CREATE TABLE source_articles (
@@ -70,6 +71,15 @@ CREATE TABLE chunks (
 CREATE INDEX sentences_article ON sentences(article_id);
 CREATE INDEX chunks_article ON chunks(article_id);
 """
+
+
+def _article_row(a: Article) -> tuple:
+    return (a.id, a.location, a.title, a.text, a.language, a.published, a.byline, a.source, a.url)
+
+
+def _furniture(raw: str) -> tuple[tuple[int, int, str], ...]:
+    """The ``furniture`` column (JSON ``[[start, end, role], ...]``) as ``Article.furniture``."""
+    return tuple((int(s), int(e), str(role)) for s, e, role in json.loads(raw))
 
 
 def sha256_file(path: Path) -> str:
@@ -217,10 +227,10 @@ class Index:
             verify_build(folder, manifest, index_dir)
         with _read_db(folder, index_dir) as con:
             articles = {
-                row[0]: Article(*row)
+                row[0]: Article(*row[:-1], furniture=_furniture(row[-1]))
                 for row in con.execute(
-                    "SELECT id, location, title, text, language, published, byline, source, url "
-                    "FROM articles ORDER BY id"
+                    "SELECT id, location, title, text, language, published, byline, source, url, title_kind, "
+                    "furniture FROM articles ORDER BY id"
                 )
             }
             sentences = [
@@ -376,9 +386,9 @@ def _write_files(tmp: Path, content: BuildContent, manifest: dict) -> None:
     try:
         db.executescript(SCHEMA)
         db.executemany(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (a.id, a.location, a.title, a.text, a.language, a.published, a.byline, a.source, a.url)
+                (*_article_row(a), a.title_kind, json.dumps([list(r) for r in a.furniture]))
                 for a in content.articles
             ],
         )

@@ -100,6 +100,7 @@ def citation_to_dict(c: Citation) -> dict:
     return {
         "article_id": c.article_id,
         "title": c.title,
+        "title_kind": c.title_kind,
         "outlet": c.source,
         "published": c.published,
         "language": c.language,

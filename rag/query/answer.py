@@ -61,6 +61,7 @@ def cite(article: Article, start: int, end: int) -> Citation:
         published=article.published,
         language=article.language,
         url=article.url,
+        title_kind=article.title_kind,
     )
     assert citation.quote == article.text[citation.start : citation.end]
     return citation
