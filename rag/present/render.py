@@ -27,7 +27,7 @@ ANSWER_KEYS = (
     "confidence", "abstained", "hits",
 )  # fmt: skip
 CITATION_KEYS = (
-    "article_id", "title", "outlet", "published", "language", "location", "url", "start", "end", "quote",
+    "article_id", "title", "title_kind", "outlet", "published", "language", "location", "url", "start", "end", "quote",
 )  # fmt: skip
 NO_ANSWER = "The articles don't say."
 WIDTH = 100
