@@ -65,9 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--language", help="only articles in this language (en, de, ko, ...)")
-    p.add_argument("--source", help="only articles from this outlet")
-    p.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
-    p.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--source",
+        "--outlet",
+        dest="source",
+        help="only articles from this outlet (a part of its name); 'unknown': the articles that name none",
+    )
+    dated = (
+        "2026-01-19, 2026-01 or 2026; an article dated only by month or year is kept when its month "
+        "or year overlaps the range; articles without a date are left out unless --include-undated"
+    )
+    p.add_argument("--since", help=f"only articles published on or after this date ({dated})")
+    p.add_argument("--until", help=f"only articles published on or before this date ({dated})")
+    p.add_argument(
+        "--include-undated",
+        action="store_true",
+        help="with --since/--until, keep the articles that give no date too",
+    )
     p.add_argument("--threshold", type=float, help=threshold_help)
     _common(p)
 
@@ -83,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", type=Path, help="a previous report JSON: print differences, fail on drops")
     p.add_argument("--tolerance", type=float, default=0.01, help="largest allowed drop with --compare")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument(
+        "--feedback",
+        type=Path,
+        metavar="FILE",
+        help="instead: report what went wrong with each 👎 of the chat's feedback file "
+        "(INDEX/feedback.jsonl), asking its question again on the current index",
+    )
     p.add_argument("--threshold", type=float, help=threshold_help)
     _common(p)
     return parser
@@ -173,7 +194,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     pipeline = Pipeline.from_settings(settings)
-    filters = Filters(language=args.language, source=args.source, since=args.since, until=args.until)
+    filters = Filters(
+        language=args.language,
+        source=args.source,
+        since=args.since,
+        until=args.until,
+        include_undated=args.include_undated,
+    )
     offer = unmatched(filters, pipeline.index.articles)
     if offer is not None:
         raise QuestionError(f"no indexed article matches the filters. In the index: {offer}")

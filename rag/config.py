@@ -132,5 +132,12 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
+    @property
+    def feedback_file(self) -> Path:
+        """Where 👍/👎 on answers are kept (``rag.present.feedback``): ``feedback.jsonl`` in the index
+        folder, the app's state; building the index (also ``rag index --full``) only replaces and
+        prunes ``builds/`` beside it and never touches this file."""
+        return self.index_dir / "feedback.jsonl"
+
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

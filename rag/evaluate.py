@@ -31,6 +31,12 @@ language(s) of the gold articles, "de+en" when the answer is in both, "none" for
 unanswerable questions) and by both. Shortcuts: one run, no warm-up, so the first
 question's latency includes lazy loading; a question the pipeline refuses with a
 ``RagError`` counts as an abstention and its message is kept in the record.
+
+``rag eval --feedback FILE`` reports on the chat's 👍/👎 instead (``rag.present.feedback``; the file is
+``feedback.jsonl`` in the index folder): the verdicts counted, bad lines named and skipped, and for
+each 👎 what was answered and a diagnosis from asking the question again, with its history and
+filters, on the current index (:data:`DIAGNOSES`: the cited article is gone, it abstains now, the
+answer changed, low confidence, ...). The index is used as it is, not brought up to date first.
 """
 
 from __future__ import annotations
@@ -930,6 +936,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         model=getattr(args, "model", None),
         threshold=getattr(args, "threshold", None),  # reaches the Pipeline, and the report's "threshold"
     )
+    if getattr(args, "feedback", None) is not None:
+        return cmd_feedback(args, settings)
     questions_path, dataset_dir, corpus_arg = args.questions, args.dataset, args.corpus
     if questions_path is not None and dataset_dir is not None:
         raise RagError("give either --questions or --dataset, not both")
@@ -982,4 +990,208 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(text)
         if not ok:
             return 1
+    return 0
+
+
+# --- feedback: rag eval --feedback -------------------------------------------------------------------
+
+LOW_CONFIDENCE = 0.5  # below even odds of the calibrated reader: "low confidence"
+# The diagnoses of a 👎, in the order the report lists them.
+DIAGNOSES = {
+    "article_gone": "the cited article is no longer indexed",
+    "abstains_now": "answered, but the articles don't support it: abstains now",
+    "answer_changed": "answer changed since",
+    "low_confidence": "low confidence",
+    "same_answer": "answers the same, confidently: check the quote against the question",
+    "answers_now": "no answer given; answers now",
+    "no_answer": "no answer given, and still none",
+    "cannot_ask": "cannot be asked again",
+}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What went wrong with one 👎: its entry, a key of :data:`DIAGNOSES` and the message."""
+
+    entry: Any  # rag.present.feedback.FeedbackEntry
+    category: str
+    message: str
+
+
+def _short(text: object, limit: int) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _quoted(sentence_or_citation: Mapping[str, Any]) -> str:
+    """“quote” — title [file] of a recorded answer sentence or citation (dicts of ``answer_to_dict``);
+    a title that is not the article's headline is marked as a stand-in."""
+    citation = sentence_or_citation.get("citation", sentence_or_citation)
+    quote = _short(sentence_or_citation.get("text") or citation.get("quote"), 160)
+    title = _short(citation.get("title") or "(untitled)", 80)
+    if citation.get("title_kind", "headline") != "headline":
+        title += " (stand-in title)"
+    return f"“{quote}” — {title} [{citation.get('location') or '?'}]"
+
+
+def answered_text(answer: Mapping[str, Any]) -> str:
+    """What a recorded answer said: the first quote, its article and the confidence, or "no answer"."""
+    confidence = answer.get("confidence")
+    conf = f"confidence {confidence:.2f}" if isinstance(confidence, int | float) else "confidence unknown"
+    sentences = answer.get("sentences") or []
+    if answer.get("abstained") or not sentences or not isinstance(sentences[0], Mapping):
+        return f"no answer ({conf})"
+    return f"{_quoted(sentences[0])} ({conf})"
+
+
+def _now_text(answer: Answer) -> str:
+    from rag.present.render import answer_to_dict
+
+    return answered_text(answer_to_dict(answer))
+
+
+def _first_cite(answer: Mapping[str, Any]) -> tuple | None:
+    sentences = answer.get("sentences") or []
+    if answer.get("abstained") or not sentences or not isinstance(sentences[0], Mapping):
+        return None
+    c = sentences[0].get("citation") or {}
+    return c.get("article_id"), c.get("start"), c.get("end")
+
+
+def _gone(answer: Mapping[str, Any], index: Any) -> list[str]:
+    """The cited articles (title [file]) that the current index holds neither by id nor by file."""
+    locations = {a.location for a in index.articles.values()}
+    out = []
+    for s in answer.get("sentences") or []:
+        c = s.get("citation") if isinstance(s, Mapping) else None
+        if (
+            isinstance(c, Mapping)
+            and c.get("article_id") not in index.articles
+            and c.get("location") not in locations
+        ):
+            out.append(f"{c.get('title') or '(untitled)'} [{c.get('location') or '?'}]")
+    return out
+
+
+def _filters_of(recorded: Mapping[str, Any] | None) -> Any:
+    """The recorded filters as ``Filters`` (unknown names are an error: ``RagError``)."""
+    import dataclasses
+
+    from rag.query.retrieve import Filters
+
+    if not recorded:
+        return None
+    known = {f.name for f in dataclasses.fields(Filters)}
+    unknown = sorted(set(recorded) - known)
+    if unknown:
+        raise RagError(f"the recorded filters name {', '.join(unknown)}, which this version does not know")
+    return Filters(**recorded)
+
+
+def diagnose_feedback(pipeline: Any, entry: Any) -> Diagnosis:
+    """Ask a 👎's question again on the pipeline's current index (with its history and filters) and say
+    what went wrong: a key of :data:`DIAGNOSES` and a message."""
+    before = entry.answer
+    answered = not before.get("abstained") and bool(before.get("sentences"))
+    gone = _gone(before, pipeline.index) if answered else []
+    try:
+        now = pipeline.ask(entry.question, filters=_filters_of(entry.filters), history=entry.history)
+    except RagError as e:
+        if gone:
+            return Diagnosis(
+                entry, "article_gone", f"the cited article is no longer indexed: {'; '.join(gone)}"
+            )
+        return Diagnosis(entry, "cannot_ask", f"cannot be asked again: {e}")
+    if gone:
+        message = f"the cited article is no longer indexed: {'; '.join(gone)}; now: {_now_text(now)}"
+        return Diagnosis(entry, "article_gone", message)
+    if not answered:
+        if not now.abstained:
+            return Diagnosis(entry, "answers_now", f"no answer given; answers now: {_now_text(now)}")
+        closest = before.get("closest") or []
+        shown = "; ".join(_quoted(c) for c in closest[:2] if isinstance(c, Mapping)) or "none"
+        return Diagnosis(entry, "no_answer", f"no answer given; the closest passages were: {shown}")
+    if now.abstained:
+        message = (
+            f"answered, but the articles don't support it: abstains now (confidence {now.confidence:.2f})"
+        )
+        return Diagnosis(entry, "abstains_now", message)
+    cited = now.sentences[0].citation
+    if _first_cite(before) != (cited.article_id, cited.start, cited.end):
+        return Diagnosis(entry, "answer_changed", f"answer changed since: {_now_text(now)}")
+    confidence = before.get("confidence")
+    if isinstance(confidence, int | float) and confidence < LOW_CONFIDENCE:
+        return Diagnosis(
+            entry, "low_confidence", f"low confidence ({confidence:.2f}; now {now.confidence:.2f})"
+        )
+    return Diagnosis(
+        entry,
+        "same_answer",
+        f"answers the same, confidently ({now.confidence:.2f}): the quote may not answer the question; "
+        "check it against the question and the article",
+    )
+
+
+def feedback_report(
+    path: Path, entries: Sequence[Any], problems: Sequence[str], diagnoses: Sequence[Diagnosis]
+) -> str:
+    """The text report of a feedback file: counts, 👎 by diagnosis, skipped lines, then each 👎."""
+    ups = sum(1 for e in entries if e.verdict == "up")
+    downs = len(entries) - ups
+    lines = [f"Feedback in {path}"]
+    skipped = f"; {len(problems)} line(s) skipped" if problems else ""
+    if not entries:
+        lines.append(f"  no verdicts{skipped}" if problems else "  no verdicts yet: the file is empty")
+    else:
+        lines.append(f"  {len(entries)} verdict(s): {ups} 👍, {downs} 👎{skipped}")
+    if diagnoses:
+        lines += ["", "👎 by diagnosis:"]
+        counts = {k: sum(1 for d in diagnoses if d.category == k) for k in DIAGNOSES}
+        lines += [f"  {n:>4}  {DIAGNOSES[k]}" for k, n in counts.items() if n]
+    if problems:
+        lines += ["", "Skipped lines:"] + [f"  {p}" for p in problems]
+    for i, d in enumerate(diagnoses, 1):
+        e = d.entry
+        when = f", {e.time}" if e.time else ""
+        lines += ["", f"👎 {i} (line {e.line}{when}): {e.question}"]
+        if e.history:
+            lines.append(f"   after:    {' / '.join(e.history)}")
+        if e.filters:
+            lines.append(f"   filters:  {', '.join(f'{k}={v}' for k, v in e.filters.items())}")
+        lines.append(f"   answered: {answered_text(e.answer)}")
+        lines.append(f"   now:      {d.message}")
+        if e.comment:
+            lines.append(f"   comment:  {e.comment}")
+    return "\n".join(lines)
+
+
+def run_feedback(path: Path, settings: Settings, pipeline: Any = None) -> tuple[str, list[Diagnosis]]:
+    """Read a feedback file and diagnose its 👎 on the current index (the pipeline is loaded from
+    ``settings`` only when there is a 👎). Returns (the text report, the diagnoses)."""
+    from rag.present.feedback import read_feedback
+
+    entries, problems = read_feedback(path)
+    downs = [e for e in entries if e.verdict == "down"]
+    diagnoses: list[Diagnosis] = []
+    if downs:
+        if pipeline is None:
+            from rag.query.pipeline import Pipeline
+
+            pipeline = Pipeline.from_settings(settings)
+        diagnoses = [diagnose_feedback(pipeline, e) for e in downs]
+    return feedback_report(path, entries, problems, diagnoses), diagnoses
+
+
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    """``rag eval --feedback FILE``: the report of a feedback file on the current index (left as it is)."""
+    others = [
+        f"--{name}" for name in ("questions", "dataset", "corpus", "out", "compare", "limit")
+        if getattr(args, name, None) is not None
+    ]  # fmt: skip
+    if others:
+        raise RagError(
+            f"--feedback reports on the chat's verdicts; it does not combine with {', '.join(others)}"
+        )
+    text, _ = run_feedback(Path(args.feedback), settings)
+    print(text)
     return 0

@@ -7,6 +7,7 @@ Tests marked ``model`` read with the reader whose manifest ``RAG_READER`` names 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -37,6 +38,18 @@ The Busan harbour festival drew 41,000 visitors on its opening night, the organi
 <img src=x onerror="window.__pwned=1">.
 The mayor called the event {{ value }} and ${1+1} a success, and promised <b>bold</b> plans for next year.
 """
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_pytest_set_it():
+    """``rag.cli.configure_logging`` (run by tests that call ``rag.cli.main``) filters the root
+    logger's handlers, pytest's capture among them: undo that after each test."""
+    yield
+    from rag.cli import _Shown
+
+    for handler in logging.getLogger().handlers:
+        for f in [f for f in handler.filters if isinstance(f, _Shown)]:
+            handler.removeFilter(f)
 
 
 @pytest.fixture

@@ -131,10 +131,25 @@ def test_a_damaged_sentence_weights_file_is_a_model_error_naming_it(tmp_path, co
     assert str(path) in str(err.value) and "git checkout -- rag/models/" in str(err.value)
 
 
-def test_a_title_is_never_an_answer_candidate(retriever):
+def test_a_title_is_never_an_answer_candidate(tmp_path):
+    # The seeds' only short heading was the photo credit "(Yonhap)", furniture (no sentence) since
+    # issue 24: the seeds and an article with a short title of its own.
+    import shutil
+
+    from rag.config import Settings
+    from rag.index.indexer import build_index
+    from tests.conftest import SEED_DIR
+
+    shutil.copytree(SEED_DIR, tmp_path / "articles")
+    note = "Seoul summit\n\nThe two leaders met in Seoul on Monday and agreed to expand trade in chips.\n"
+    (tmp_path / "articles" / "summit-note.txt").write_text(note, encoding="utf-8")
+    settings = Settings(articles_dir=tmp_path / "articles", index_dir=tmp_path / "index", model="fake")
+    settings = settings.with_(cache_dir=tmp_path / "cache")
+    build_index(settings, embedder=FakeEmbedder())
+    retriever = Retriever(Index.open(settings.index_dir))
     index = retriever.index
     titles = {i for i, s in enumerate(index.sentences) if is_heading(s.text)}
-    assert titles, "the seed articles hold short title lines"
+    assert titles, "the articles hold short title lines"
     question = index.sentences[min(titles)].text  # the title word for word: its best match
     ranked = retriever.rank(FakeEmbedder().embed_queries([question])[0], question)
     title_chunks = {c for c in range(len(index.chunks)) if set(retriever.chunk_sentences[c]) & titles}

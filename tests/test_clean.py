@@ -9,7 +9,7 @@ import pytest
 
 import rag.index.clean as clean
 from rag.config import PROJECT_DIR
-from rag.index.clean import byline_names, clean_text, is_sentence, normalise_whitespace
+from rag.index.clean import byline_names, clean_article, clean_text, is_sentence, normalise_whitespace
 
 ARTICLES = PROJECT_DIR / "articles"
 HERALD = "korea-herald-2023-yoon-mattarella-summit.txt"  # seed 000
@@ -358,3 +358,31 @@ def test_byline_names(line, expected):
 )
 def test_is_sentence(line, expected):
     assert is_sentence(line) is expected
+
+
+def test_cookie_banner_is_removed_but_an_article_about_cookies_is_kept():
+    raw = (
+        "We use cookies to improve your experience on our site. By continuing you accept our cookies.\n"
+        "Accept all\nManage settings\n"
+        "Wir verwenden Cookies, um unsere Website für Sie zu verbessern.\n"
+        "Regulators said websites must ask for consent before they store cookies on a device.\n"
+        "The rule takes effect next year.\n"
+    )
+    assert clean_text(raw) == (
+        "Regulators said websites must ask for consent before they store cookies on a device.\n"
+        "The rule takes effect next year."
+    )
+
+
+def test_time_stamp_with_a_time_zone_offset_is_removed():
+    raw = "Orders fall again\nMarch 3, 2025 10:14 AM GMT+1\nOrders dropped 1.4% from December."
+    assert clean_text(raw) == "Orders fall again\nOrders dropped 1.4% from December."
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_clean_text_is_the_text_of_clean_article(name):
+    raw = seed(name)
+    text, furniture = clean_article(raw)
+    assert clean_text(raw) == text
+    assert all(0 <= start < end <= len(text) for start, end, _role in furniture)
+    assert [f[:2] for f in furniture] == sorted(f[:2] for f in furniture)

@@ -39,7 +39,7 @@ def test_answer_text_has_quote_marker_emphasis_and_citation():
     assert "“They signed «three» memoranda of understanding on Monday.” [1]" in out
     assert "Short answer: «three»" in out
     assert "[1] Lee meets Meloni — Yonhap, 2026-01-19, yonhap.txt, chars 25-80" in out
-    assert "Also reported by:" in out and "Summit — AJP, ajp.txt, chars 0-30" in out
+    assert "Also reported by:" in out and "Summit — AJP, date unknown, ajp.txt, chars 0-30" in out
     assert "confidence 0.87" in out
 
 

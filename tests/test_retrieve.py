@@ -12,7 +12,15 @@ from rag.errors import ConfigError
 from rag.index.embed import FakeEmbedder
 from rag.index.indexer import build_index
 from rag.index.store import Index
-from rag.query.retrieve import DUPLICATE_COSINE, OTHER_LANGUAGE_BONUS, Filters, Retriever, unmatched
+from rag.query.retrieve import (
+    DUPLICATE_COSINE,
+    OTHER_LANGUAGE_BONUS,
+    UNKNOWN,
+    Filters,
+    Retriever,
+    date_span,
+    unmatched,
+)
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +220,138 @@ def test_unmatched_names_what_the_articles_offer_only_when_nothing_is_admitted(r
     offer = unmatched(Filters(language="fr"), articles)
     assert offer is not None and offer.startswith("languages de, en; outlets ")
     assert unmatched(Filters(language="de", since="2030"), articles) is not None  # together, nothing
+
+
+# ------------------------------------------------------------------ unknown outlets, partial dates, undated
+
+
+def test_unknown_outlet_filter_keeps_the_articles_that_name_none(retriever):
+    articles = retriever.index.articles
+    nameless = {aid for aid, a in articles.items() if not a.source}
+    assert nameless and len(nameless) < len(articles)
+    for value in (UNKNOWN, "Unknown", " UNKNOWN "):
+        hits = _rank(retriever, "Meloni summit", filters=Filters(source=value)).hits(50)
+        assert hits and {h.chunk.article_id for h in hits} <= nameless
+    assert Filters(source="unknown").admits("en", None, None)
+    assert not Filters(source="unknown").admits("en", "AJP", None)
+    assert Filters(language="und").admits("und", None, None)
+
+
+def test_since_keeps_articles_dated_by_month_or_year_in_the_range(retriever):
+    """The issue's case: "since 2026-01-01" dropped the article its file name dates "2026-01"."""
+    articles = retriever.index.articles
+    by_date = {a.published: aid for aid, a in articles.items()}
+    assert "2026-01" in by_date and "2023" in by_date  # from the file names of two seed articles
+    kept = {
+        h.chunk.article_id for h in _rank(retriever, "Meloni", filters=Filters(since="2026-01-01")).hits(50)
+    }
+    assert by_date["2026-01"] in kept and by_date["2023"] not in kept
+    kept = {h.chunk.article_id for h in _rank(retriever, "Meloni", filters=Filters(until="2023-06")).hits(50)}
+    assert kept == {by_date["2023"]}
+
+
+@pytest.mark.parametrize(
+    "published, since, until, admitted",
+    [
+        ("2026-01", "2026-01-01", None, True),
+        ("2026-01", "2026-01-15", None, True),  # January overlaps "from the 15th on"
+        ("2026-01", "2026-02-01", None, False),
+        ("2026-01", None, "2026-01-01", True),
+        ("2026-01", None, "2025-12-31", False),
+        ("2026", "2026-06-01", "2026-06-30", True),
+        ("2026", "2027", None, False),
+        ("2026", None, "2025-12", False),
+        ("2024-02", "2024-02-29", None, True),  # a leap year's February ends on the 29th
+        ("2023-02", "2023-02-29", None, None),  # no such day: the bound is refused
+        ("2026-01-19", "2026", "2026", True),
+        ("2026-01-19", "2026-01-20", None, False),
+        ("2026-01-19", None, "2026-01", True),
+    ],
+)
+def test_a_date_is_an_interval_and_overlap_is_the_rule(published, since, until, admitted):
+    if admitted is None:
+        with pytest.raises(ConfigError, match="must be a date like"):
+            Filters(since=since, until=until)
+        return
+    assert Filters(since=since, until=until).admits("en", None, published) is admitted
+
+
+def test_since_may_share_the_month_of_until():
+    assert Filters(since="2026-01-19", until="2026-01").admits("en", None, "2026-01-25")
+    with pytest.raises(ConfigError, match="after"):
+        Filters(since="2026-02", until="2026-01-31")
+
+
+@pytest.mark.parametrize("published", [None, "", "someday", "2026-13"])
+def test_undated_articles_are_left_out_by_a_date_bound_unless_included(published):
+    assert Filters().admits("en", None, published)
+    assert Filters(language="en").admits("en", None, published)
+    assert not Filters(since="2026").admits("en", None, published)
+    assert not Filters(until="2026").admits("en", None, published)
+    assert Filters(since="2026", include_undated=True).admits("en", None, published)
+    assert not Filters(since="2026", language="de", include_undated=True).admits("en", None, published)
+
+
+def test_include_undated_keeps_the_dated_ones_in_range_only():
+    f = Filters(since="2026", include_undated=True)
+    assert f.admits("en", None, "2026-01-19") and not f.admits("en", None, "2025-12-31")
+    assert Filters(include_undated=True).empty  # by itself it filters nothing
+    assert Filters(since="2026", include_undated=True) != Filters(since="2026")  # not one cached mask
+
+
+def test_include_undated_in_the_ranking(tmp_path, fake_seed_index):
+    articles = tmp_path / "articles"
+    shutil.copytree(fake_seed_index.articles_dir, articles)
+    (articles / "undated-note.txt").write_text(
+        "Meloni visited Seoul for a summit and talked about trade and semiconductors.", encoding="utf-8"
+    )
+    settings = Settings(
+        articles_dir=articles, index_dir=tmp_path / "index", cache_dir=tmp_path / "c", model="fake"
+    )
+    build_index(settings, embedder=FakeEmbedder())
+    retriever = Retriever(Index.open(settings.index_dir))
+    undated = next(aid for aid, a in retriever.index.articles.items() if a.location == "undated-note.txt")
+    assert retriever.index.articles[undated].published is None
+
+    def kept(**kw) -> set[str]:
+        return {h.chunk.article_id for h in _rank(retriever, "Meloni summit", filters=Filters(**kw)).hits(50)}
+
+    assert undated not in kept(since="2000")
+    assert undated in kept(since="2000", include_undated=True)
+    assert undated in kept()
+
+
+def test_date_span():
+    from datetime import date
+
+    assert date_span("2026-01-19") == (date(2026, 1, 19), date(2026, 1, 19))
+    assert date_span("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
+    assert date_span("2026-12") == (date(2026, 12, 1), date(2026, 12, 31))
+    assert date_span("2026") == (date(2026, 1, 1), date(2026, 12, 31))
+    for bad in (None, "", "2026-13", "2026-02-30", "19.01.2026", "soon"):
+        assert date_span(bad) is None
+
+
+def test_unmatched_names_unknown_outlets_and_undated_articles():
+    from rag.types import Article
+
+    def art(aid, source, published):
+        return Article(aid, f"{aid}.txt", aid, "text", "en", published=published, source=source)
+
+    articles = {
+        "a": art("a", "AJP", "2026-01-19"),
+        "b": art("b", None, "2023"),
+        "c": art("c", None, "2026-01"),
+        "d": art("d", "Korea Herald", None),
+    }
+    offer = unmatched(Filters(source="no such outlet"), articles)
+    assert offer == (
+        "languages en; outlets AJP, Korea Herald, unknown (2 articles name none); "
+        "published 2023 to 2026-01; "  # "2026-01" ends after 2026-01-19
+        "1 article without a date (a date filter leaves it out unless undated articles are included)"
+    )
+    assert unmatched(Filters(source="unknown"), articles) is None
+    assert unmatched(Filters(since="2027", include_undated=True), articles) is None
+    assert "2 articles without a date (a date filter leaves them out" in unmatched(
+        Filters(since="2030"), {**articles, "e": art("e", "AJP", None)}
+    )

@@ -26,6 +26,9 @@ first sentence on (deterministic: same input, same chunks):
   sentences to the end of this one. A paragraph break is a blank line; in a text that has no
   blank line at all, every line break is one (some sources put one paragraph
   per line).
+- Furniture: a chunk never holds text of ``furniture`` (``Article.furniture``: a caption, a
+  credit, a dateline between two sentences), so a run of sentences ends where furniture lies
+  between two of them, whatever its size, and the next chunk's overlap does not reach back across it.
 - Overlap: the next chunk starts with the trailing sentences of the previous
   one whose span counts at most ``overlap_tokens`` (0: no overlap), never
   across a paragraph break, never so many that the next new sentence would not
@@ -40,6 +43,7 @@ a word is at least one token.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -62,6 +66,7 @@ class _Unit:
     start: int
     end: int
     new_paragraph: bool  # a paragraph break lies between the previous unit and this one
+    after_furniture: bool = False  # furniture lies between the previous unit and this one: a hard break
 
 
 def _largest_fit(text: str, start: int, ends: Sequence[int], limit: int, count: Callable[[str], int]) -> int:
@@ -102,7 +107,14 @@ def _split_long(
     return pieces
 
 
-def _check(article_id: str, text: str, sentences: Sequence[Sentence], max_tokens: int, overlap: int) -> None:
+def _check(
+    article_id: str,
+    text: str,
+    sentences: Sequence[Sentence],
+    max_tokens: int,
+    overlap: int,
+    furniture: Sequence[tuple[int, int, str]] = (),
+) -> None:
     if not isinstance(max_tokens, int) or max_tokens < 1:
         raise ConfigError(f"chunk size must be a positive number of tokens, got {max_tokens!r}")
     if not isinstance(overlap, int) or not 0 <= overlap < max_tokens:
@@ -116,20 +128,35 @@ def _check(article_id: str, text: str, sentences: Sequence[Sentence], max_tokens
         if s.start < previous_end:
             raise IngestError(article_id, f"sentence at {s.start}-{s.end} overlaps the one before it")
         previous_end = s.end
+    ends = [s.end for s in sentences]  # ascending: the sentences are in order and do not overlap
+    for start, end, role in furniture:
+        k = bisect.bisect_right(ends, start)  # the first sentence that ends after the range starts
+        if k < len(sentences) and sentences[k].start < end and start < end:
+            raise IngestError(article_id, f"a sentence overlaps the {role} at {start}-{end}")
 
 
 def _units(
-    article_id: str, text: str, sentences: Sequence[Sentence], max_tokens: int, count: Callable[[str], int]
+    article_id: str,
+    text: str,
+    sentences: Sequence[Sentence],
+    max_tokens: int,
+    count: Callable[[str], int],
+    furniture: Sequence[tuple[int, int, str]] = (),
 ) -> list[_Unit]:
     breaks = _BLANK_LINE if _BLANK_LINE.search(text) else _LINE_BREAK
+    starts = sorted(start for start, end, _role in furniture if end > start)
     units: list[_Unit] = []
     for s in sentences:
         if s.start == s.end:
             continue
         new_paragraph = bool(units) and breaks.search(text, units[-1].end, s.start) is not None
+        # furniture between the two: a range starting in the gap (no sentence overlaps one)
+        after = bool(units) and bisect.bisect_left(starts, units[-1].end) < bisect.bisect_left(
+            starts, s.start
+        )
         n_tokens = count(s.text)
         if n_tokens <= max_tokens:
-            units.append(_Unit(s.start, s.end, new_paragraph))
+            units.append(_Unit(s.start, s.end, new_paragraph, after))
             continue
         pieces = _split_long(text, s.start, s.end, max_tokens, count)
         LOG.warning(
@@ -143,7 +170,7 @@ def _units(
             len(pieces),
         )
         for k, (start, end) in enumerate(pieces):
-            units.append(_Unit(start, end, new_paragraph and k == 0))
+            units.append(_Unit(start, end, new_paragraph and k == 0, after and k == 0))
     return units
 
 
@@ -155,10 +182,12 @@ def chunk_sentences(
     max_tokens: int,
     overlap_tokens: int,
     count: Callable[[str], int],
+    furniture: Sequence[tuple[int, int, str]] = (),
 ) -> list[Chunk]:
-    """Chunks of whole consecutive ``sentences`` of ``text`` (ids left at -1); see the module docstring."""
-    _check(article_id, text, sentences, max_tokens, overlap_tokens)
-    units = _units(article_id, text, sentences, max_tokens, count)
+    """Chunks of whole consecutive ``sentences`` of ``text`` (ids left at -1), none holding text of
+    ``furniture`` (``Article.furniture``); see the module docstring."""
+    _check(article_id, text, sentences, max_tokens, overlap_tokens, furniture)
+    units = _units(article_id, text, sentences, max_tokens, count, furniture)
     chunks: list[Chunk] = []
     first = 0
     while first < len(units):
@@ -166,7 +195,7 @@ def chunk_sentences(
         last, n_tokens = first, count(text[start : units[first].end])
         while last + 1 < len(units):
             nxt = units[last + 1]
-            if nxt.new_paragraph and 2 * n_tokens >= max_tokens:
+            if nxt.after_furniture or (nxt.new_paragraph and 2 * n_tokens >= max_tokens):
                 break
             extended = count(text[start : nxt.end])
             if extended > max_tokens:
@@ -194,7 +223,7 @@ def _overlap_start(
     begin = nxt
     if overlap_tokens <= 0:
         return begin
-    while begin - 1 > first and not units[begin].new_paragraph:
+    while begin - 1 > first and not (units[begin].new_paragraph or units[begin].after_furniture):
         candidate = units[begin - 1].start
         if count(text[candidate : units[last].end]) > overlap_tokens:
             break

@@ -1,4 +1,6 @@
-"""Turn a scraped article into clean text: ``clean_text(raw) -> str``.
+"""Turn a scraped article into clean text and its furniture: ``clean_article(raw) -> (text, furniture)``.
+
+``clean_text(raw)`` is the text alone.
 
 Scraped pages carry debris around the article: navigation ("Back To Top",
 "Skip to content"), section teasers ("MOST POPULAR", "Also Read: <headline>"),
@@ -25,14 +27,16 @@ articles; none of them lists a seed's own strings:
    Hangul/Han/kana) stays, however short ("He declined to comment.", "No
    comment."). Exceptions, because they are never article text: copyright
    lines ("All rights reserved"), pure bylines ("By Jane Doe (jane@example.com)"),
-   "label: Title-Case teaser" lines and two-word lines made only of interface
-   words ("Read more.").
+   "Reporting by ..." credits, cookie banners ("We use cookies ..."), "label:
+   Title-Case teaser" lines and two-word lines made only of interface words
+   ("Read more.").
 4. Debris, for lines that are not real sentences:
    - navigation: at most 8 words, every word from a vocabulary of interface
      words (share, print, subscribe, top, latest, popular, advertisement,
      teilen, 닫기, 기사, ... in EN/DE/KO and a few other languages) or
      fillers (to, the, this, zum, ...), at least one of them an interface word;
-   - short ALL-CAPS lines (at most 4 words): section labels, wire credits;
+   - short ALL-CAPS lines (at most 4 words): section labels (a photo credit such as "YONHAP" is
+     kept as furniture, see below);
    - "label: teaser" where the label is made of interface words ("Also Read:",
      "Related Stories:", "Lesen Sie auch:") and the rest is a headline
      (no final punctuation, or mostly Title-Case); this rule applies even to
@@ -41,7 +45,7 @@ articles; none of them lists a seed's own strings:
      (not sentences, at most 20 words), until the next real sentence;
    - bylines, "Posted : ...", "Updated ...", "입력 ..." time-stamp lines, lines
      that are only a date and time, lone e-mail addresses or URLs;
-   - breadcrumbs ("Home > World > Asia"), lines in brackets ("(Yonhap)"),
+   - breadcrumbs ("Home > World > Asia"), short lines in brackets ("(Video)"),
      lines that start with a teaser arrow (▶, ☞, ...);
    - a short line (at most 8 words) whose dominant script is not the article's
      ("지나쌤" or "닫기" in an English article, "Поделиться" in an English page).
@@ -56,8 +60,38 @@ articles; none of them lists a seed's own strings:
 Choices: the headline (first line, no final period) is kept; pure byline and
 time-stamp lines are dropped (the metadata keeps byline and date); a
 dateline glued to the first sentence ("SEOUL, January 19 (AJP) - South
-Korean ...") stays, it is part of that sentence. Photo captions are kept
-once: they are text about the event.
+Korean ...") stays in the text. Photo captions are kept once: they are text
+about the event.
+
+Furniture: text that is kept but is not the article's prose, returned by
+``clean_article`` as ``(start, end, role)`` ranges into the text, so the full
+article can show it marked and the index can leave it out of sentences,
+chunks and answers:
+
+- "caption": a line that ends in a photo credit (below), or starts with a
+  photo label ("Photo: ...", "Foto: ...", "[사진] ..."), or is the first of a
+  pair of (near-)identical lines before the body (a caption the page shows
+  twice); the credit at its end is its own "credit" range;
+- "credit": a photo credit, at the end of a caption or on a line of its own:
+  a wire or photo agency in capitals or in brackets after the caption's last
+  sentence ("... on Monday. (Yonhap)", "... on January 19 YONHAP"), a photo
+  label with a name ("Photo: Reuters", "Foto: dpa", "Bild: Keystone",
+  "사진=연합뉴스", "[사진=대통령실 제공]", "[Photo by Jane Doe]"),
+  "... AFP via Getty Images", "REUTERS/Kim Hong-Ji", "/ Reuters", "/연합뉴스";
+- "dateline": the place, date and wire prefix of a line's first sentence
+  ("SEOUL, January 19 (AJP) - ", "BERLIN (dpa) - ", "(서울=연합뉴스) ");
+- "byline": the reporter in a Korean wire prefix ("홍길동 기자 = ").
+
+Recognised and dropped rather than kept as furniture: byline lines with their
+time stamps ("By Jane Doe Posted : ..."), "Reporting by ...; Editing by ..."
+credits, and "related articles" teasers and lists ("Also Read: ...", the
+headlines after "MOST POPULAR" or "Related"). The byline and date are already
+the article's metadata, shown with it, and a related headline is another
+article's, without its link: in the article's text they would only read as
+part of it. So "related" is never produced, and "byline" only in a Korean wire
+prefix. Captions and credits are looked for before the debris rules (a credit
+alone, "YONHAP", is also a short ALL-CAPS line); the first line of the text is a
+caption only by a photo label (a headline may end in "AFP").
 """
 
 from __future__ import annotations
@@ -92,11 +126,13 @@ NAV_WORDS = frozenset(
     size text larger smaller reset scroll continue reading load show hide toggle click tap download app
     apps recommended picks editor's editors feedback report bookmark save tags tag topics section sections
     donate premium caption credit fullscreen see button icon logo play pause replay weather inbox
+    manage preferences reject decline consent
     zurück oben inhalt hauptinhalt springen überspringen menü startseite suche suchen teilen drucken
     kopieren abonnieren abo anmelden abmelden registrieren konto kommentare kommentar anzeige werbung
     gesponsert meistgelesen meistgelesene beliebt neueste nachrichten aktuell lesen thema themen artikel
     weiter weiterlesen schließen öffnen vergrößern bild bilder foto fotos galerie anhören vorlesen folgen
     akzeptieren einstellungen datenschutz impressum kontakt schriftgröße merken empfehlen übersicht
+    verwalten ablehnen
     partager imprimer publicité lire aussi condividi stampa pubblicità leggi compartir imprimir
     publicidad leer
     기사 이미지 확대 축소 보기 닫기 열기 공유 공유하기 인쇄 인쇄하기 구독 구독하기 로그인 로그아웃
@@ -150,7 +186,7 @@ _META_PREFIX_RE = re.compile(
 _TIMESTAMP_LINE_RE = re.compile(rf"^(?:{TIMESTAMP_LABELS})\b\s*[:：]?", re.IGNORECASE)
 _DATE_TOKEN_RE = re.compile(
     rf"\b(?:{_MONTHS}|{_WEEKDAYS}|am|pm|kst|gmt|utc|cet|cest|est|edt|pst|jst|uhr)\b\.?|\d+|"
-    r"[년월일시분]|[\s,.:/()\-–—|·]",
+    r"[년월일시분]|[\s,.:/()\-–—|·+]",
     re.IGNORECASE,
 )
 _LABEL_RE = re.compile(r"^(?P<label>[^:：|]{2,40}?)\s*[:：|]\s*(?P<rest>\S.*)$")
@@ -164,6 +200,15 @@ KO_BYLINE_RE = re.compile(
 )
 _BREADCRUMB_SEP_RE = re.compile(r"\s+(?:>|›|»|/|\||::)\s+")
 _ARROWS = "▶►▷☞→»·•◆■□●◇▲△▸"
+# A cookie banner speaks to the reader about this site: "We use cookies ...", "By continuing you accept ...".
+_COOKIE_RE = re.compile(
+    r"\b(?:we|this (?:web)?site|our (?:web)?site)\b.{0,40}\bcookies\b"
+    r"|\bcookies\b.{0,80}\b(?:you (?:accept|agree|consent)|by continuing)"
+    r"|\bwir (?:verwenden|nutzen|setzen) cookies"
+    r"|\b(?:diese|unsere) (?:webseite|website|seite) (?:verwendet|nutzt) cookies"
+    r"|쿠키를 사용",
+    re.IGNORECASE,
+)
 _COPYRIGHT_RE = re.compile(
     r"(?:^\s*(?:©|ⓒ|\(c\)|copyright\b))|all rights reserved|alle rechte vorbehalten|"
     r"무단\s*전재|재배포\s*금지",
@@ -178,6 +223,78 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BLANKS_RE = re.compile(r"[^\S\n]+")
 _SCRIPT_FAMILIES = ({"Han", "Hiragana", "Katakana"}, {"Hangul", "Han"})
 
+# ---- furniture: captions, photo credits, datelines (see the module docstring)
+
+CAPTION_MAX_WORDS = 60
+CREDIT_MAX_WORDS = 6
+# Wire and photo agencies: a bracketed or bare credit naming one is a photo credit.
+AGENCIES = frozenset(
+    """
+    yonhap yna reuters afp ap epa efe dpa ddp apa sda anp ansa xinhua kyodo jiji newsis news1 kcna tass ria
+    pti ani upi bloomberg getty imago shutterstock pool nurphoto sipa zuma keystone 연합뉴스 뉴시스 뉴스1
+    """.split()
+)
+_PHOTO_WORDS = (
+    r"photo(?:graph)?s?|pictures?|images?|credits?|source|courtesy|fotos?|bild(?:er)?|quelle|"
+    r"사진|그래픽|자료사진|영상"
+)
+_END = r"(?<=[.!?。！？\"”’'])"  # just after a sentence end (a closing quote counts)
+_CREDIT_NAME = r"[^\s\[\]()<>][^\[\]()<>]{0,59}?"
+# "Photo: Reuters", "[Photo by Jane Doe]", "(Foto: dpa)", "사진=연합뉴스", "[사진=대통령실 제공]",
+# "Photo courtesy of X"
+_LABEL_CREDIT_RE = re.compile(
+    rf"(?:^|(?<=\s))[\[(<]?(?i:{_PHOTO_WORDS})(?:\s+(?i:courtesy\s+of|by|von)\s+|\s*(?:[:：=]|(?i:제공)\s*=)\s*)"
+    rf"{_CREDIT_NAME}[\])>]?$"
+)
+# "[연합뉴스 자료사진]", "(대통령실 제공)"
+_KO_CREDIT_RE = re.compile(r"(?:^|(?<=\s))[\[(<][^\[\]()<>]{1,20}\s?(?:자료사진|제공|사진)[\])>]$")
+# "(Yonhap)", "(AP Photo/Ahn Young-joon)", "[AFP]" after the caption's last sentence
+_BRACKET_CREDIT_RE = re.compile(rf"{_END}\s*(?P<credit>[\[(][^\[\]()]{{2,50}}[\])])$")
+# "... on January 19. YONHAP", "... Seoul. KOREA HERALD"
+_CAPS_CREDIT_RE = re.compile(rf"{_END}\s*(?P<credit>[A-Z][A-Z0-9&.-]+(?:\s[A-Z][A-Z0-9&.-]+){{0,2}})$")
+# "... on January 19 YONHAP": a known agency in capitals, without a sentence end before it
+_AGENCY_CAPS_RE = re.compile(r"\s(?P<credit>[A-Z][A-Z0-9-]+(?:\s(?:PHOTO|IMAGES))?)$")
+# "Jung Yeon-je/AFP via Getty Images", "REUTERS/Kim Hong-Ji", "Kim Hong-Ji/Reuters"
+_GETTY_RE = re.compile(
+    r"(?:^|\s)(?P<credit>(?:[^\s/]+(?<![.!?])(?:\s[^\s/]+(?<![.!?])){0,2}/)?(?:\S+\s+via\s+)?Getty\s+Images)$"
+)
+_SLASH_NAME_RE = re.compile(r"(?:^|\s)(?P<a>[\w.'-]+)/(?P<b>[\w.'-]+(?:\s[\w.'-]+){0,2})$")
+# "... on Monday. / Reuters", "... 악수하고 있다. /연합뉴스"
+_SLASH_CREDIT_RE = re.compile(rf"{_END}\s*(?P<credit>/\s?[\w가-힣][\w가-힣.&'-]*(?:\s[\w.&'-]+){{0,2}})$")
+_AGENCY_SPLIT_RE = re.compile(r"[\s/-]+")
+# A line that starts with a photo label: "Photo: Leaders meet ...", "[Photo] ...", "사진설명: ..."
+_PHOTO_LABEL_RE = re.compile(
+    r"^[\[(<]?(?i:photo(?:graph)?|picture|image|caption|pictured|foto|bild|bildunterschrift|사진|사진설명)"
+    r"(?:[\])>]\s*|\s*[:：=|]\s*)(?=\S)"
+)
+# A Reuters-style credit line: "Reporting by Jane Doe; Editing by John Roe" (dropped like a byline).
+_REPORTING_RE = re.compile(
+    r"^(?:additional\s+)?(?:reporting|writing|editing|compiled|produced)\s+by\s"
+    r"|^(?:mit material von|mitarbeit:)",
+    re.IGNORECASE,
+)
+
+_DATELINE_DATE = (
+    rf"(?i:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\.?\s+(?:{_MONTHS})\.?|\d{{1,2}}\.\s?\d{{1,2}}\.(?:\d{{2,4}})?)"
+    r"(?:,?\s+\d{4})?"
+)
+_PLACE_CAPS = r"[A-ZÀ-Þ][A-ZÀ-Þ.'’-]+(?:[ /-][A-ZÀ-Þ][A-ZÀ-Þ.'’-]+){0,3}"
+_PLACE = r"[A-ZÀ-Þ][\w.'’-]+(?:[ /-][A-ZÀ-Þ][\w.'’-]+){0,3}"
+_WIRE = r"\((?P<wire>[^()]{2,30})\)"
+# "SEOUL, January 19 (AJP) - ", "BERLIN, 3. März (Reuters) – ", "Berlin (dpa) - ", "WASHINGTON (AP) — "
+DATELINE_RE = re.compile(
+    rf"^(?:(?P<caps>{_PLACE_CAPS})|{_PLACE})(?:,\s*(?P<date>{_DATELINE_DATE}))?\s*(?:{_WIRE})?\s*"
+    r"(?:-{1,2}|[–—])\s*(?=[A-ZÀ-Þ0-9\"“„'‘«])"
+)
+# "(서울=연합뉴스) 홍길동 기자 = ", "[서울=뉴시스]"
+KO_DATELINE_RE = re.compile(
+    r"^(?P<dateline>[(\[][가-힣A-Za-z ]{1,15}=[^()\[\]=]{1,15}[)\]])\s*"
+    r"(?P<byline>(?:[가-힣]{2,4}\s?(?:기자|특파원)\s?[,·]?\s?)+=)?\s*(?=\S)"
+)
+
+
+Range = tuple[int, int, str]  # (start, end, role) in a line or in the text
+
 
 def clean_text(raw: str) -> str:
     """The article text of ``raw`` without page debris, with normalised whitespace.
@@ -185,35 +302,188 @@ def clean_text(raw: str) -> str:
     >>> clean_text("Back To Top\\n\\nSeoul and Rome agree\\n\\n  The leaders met on Monday.\\nsubscribe\\n")
     'Seoul and Rome agree\\n\\nThe leaders met on Monday.'
     """
+    return clean_article(raw)[0]
+
+
+def clean_article(raw: str) -> tuple[str, tuple[Range, ...]]:
+    """The article text of ``raw`` (as :func:`clean_text`) and its furniture: ``(start, end, role)``
+    ranges into that text, in order, not overlapping (see the module docstring).
+
+    >>> text, furniture = clean_article("Leaders meet in Seoul on Monday. (Yonhap)\\nThey agreed on trade.")
+    >>> furniture, text[33:41]
+    (((0, 32, 'caption'), (33, 41, 'credit')), '(Yonhap)')
+    """
     if not isinstance(raw, str):
         raise TypeError(f"clean_text expects a str, got {type(raw).__name__}")
-    lines = normalise_whitespace(raw).split("\n")
+    lines = [_META_PREFIX_RE.sub("", line, count=1) for line in normalise_whitespace(raw).split("\n")]
     script = dominant_script(raw)
-    kept: list[str] = []
+    kept: list[tuple[str, list[Range]]] = []
     seen: set[str] = set()
     in_teaser_list = False
-    for line in lines:
+    body = False  # a line of prose has been kept: the pair rule for captions no longer applies
+    for i, line in enumerate(lines):
         if not line:
-            kept.append("")
+            kept.append(("", []))
             continue
-        line = _META_PREFIX_RE.sub("", line, count=1)
         sentence = is_sentence(line)
         if sentence:
             in_teaser_list = False
-        if _is_debris(line, script, sentence):
-            if _is_list_heading(line):
-                in_teaser_list = True
-            continue
-        if in_teaser_list and not sentence and len(line.split()) <= TEASER_MAX_WORDS:
-            continue
         key = " ".join(_KEY_RE.findall(line.lower()))
+        first = not any(text for text, _ in kept)
+        roles = None if _never_furniture(line) else furniture_of_line(line, first=first)
+        if roles is None and not body and len(key.split()) >= DEDUP_MIN_WORDS and i + 1 < len(lines):
+            if " ".join(_KEY_RE.findall(lines[i + 1].lower())) == key:  # a caption shown twice
+                roles = _caption(line)
+        if roles is None:
+            if _is_debris(line, script, sentence):
+                if _is_list_heading(line):
+                    in_teaser_list = True
+                continue
+            if in_teaser_list and not sentence and len(line.split()) <= TEASER_MAX_WORDS:
+                continue
         if len(key.split()) >= DEDUP_MIN_WORDS:
             if key in seen:
                 continue
             seen.add(key)
-        kept.append(line)
-    kept = _trim_tail(kept)
-    return _join(kept)
+        if roles is None:
+            roles = dateline_of(line)
+            body = body or sentence
+        kept.append((line, roles))
+    return _join(_trim_tail(kept))
+
+
+def furniture_of_line(line: str, *, first: bool = False) -> list[Range] | None:
+    """The furniture ranges of one cleaned line when it is a caption or a credit line, else None;
+    ``first``: the line is the text's first (a headline: only a photo label makes it a caption).
+
+    >>> furniture_of_line("Leaders meet in Seoul on Monday. (Yonhap)")
+    [(0, 32, 'caption'), (33, 41, 'credit')]
+    >>> furniture_of_line("Foto: dpa"), furniture_of_line("The Seoul-based Yonhap News reported this.")
+    ([(0, 9, 'credit')], None)
+    """
+    if len(line) > DEBRIS_MAX_CHARS or not any(c.isalpha() for c in line):
+        return None
+    bare = line.strip("()[]")
+    if len(line) <= 40 and _is_agency(bare) and (bare.isupper() or bare != line) and len(bare.split()) <= 3:
+        return [(0, len(line), "credit")]  # "YONHAP", "(Yonhap)", "[AFP]"
+    label = _PHOTO_LABEL_RE.match(line)
+    credit = credit_start(line, first=first)
+    if credit is None and not label:
+        return None
+    if label and len(line[label.end() :].split()) <= 3 and not is_sentence(line):
+        return [(0, len(line), "credit")]  # "Photo: Jane Doe", "Foto: dpa"
+    if credit is not None and len(line[:credit].split()) < 2 and not label:
+        return [(0, len(line), "credit")]  # "(Yonhap)", "YONHAP", "사진=연합뉴스"
+    if len(line.split()) > CAPTION_MAX_WORDS:
+        return None
+    return _caption(line, credit)
+
+
+def _caption(line: str, credit: int | None = -1) -> list[Range]:
+    """A caption line as ranges: the caption, then its credit when it ends in one."""
+    if credit == -1:
+        credit = credit_start(line)
+    if not credit:  # none, or the whole line after a photo label ("Photo: Leaders meet ...")
+        return [(0, len(line), "caption")]
+    return [(0, len(line[:credit].rstrip()), "caption"), (credit, len(line), "credit")]
+
+
+def credit_start(line: str, *, first: bool = False) -> int | None:
+    """Where the photo credit at the end of ``line`` starts, or None when it ends in none.
+
+    >>> credit_start("Meloni in Seoul on January 19 YONHAP"), credit_start("Korea joins NATO")
+    (30, None)
+    """
+    if line[-1] in _SENTENCE_END:  # a credit never ends in a full stop: prose, the common case
+        return None
+    for pattern in (_LABEL_CREDIT_RE, _KO_CREDIT_RE):
+        if m := pattern.search(line):
+            if len(line[m.start() :].split()) <= CREDIT_MAX_WORDS + 2 and not _ends_sentence(m.group()):
+                return m.start()
+    if (m := _BRACKET_CREDIT_RE.search(line)) and not _is_sign_off(m["credit"]):
+        inner = m["credit"][1:-1]
+        if _is_agency(inner) or _is_caps_words(inner) or re.search(rf"(?i:{_PHOTO_WORDS})", inner):
+            return m.start("credit")
+    if first:
+        return None
+    if (m := _CAPS_CREDIT_RE.search(line)) and not _is_sign_off(m["credit"]):
+        return m.start("credit")
+    m = _AGENCY_CAPS_RE.search(line)
+    if m and _is_agency(m["credit"]) and m["credit"].isupper() and len(line.split()) >= 6:
+        return m.start("credit")
+    if "Getty" in line and (m := _GETTY_RE.search(line)):
+        return m.start("credit")
+    if (m := _SLASH_NAME_RE.search(line)) and not line.endswith(tuple(_SENTENCE_END)):
+        if _is_agency(m["a"]):  # "REUTERS/Kim Hong-Ji"
+            return m.start("a")
+        if _is_agency(m["b"]):  # "Kim Hong-Ji/Reuters": the name's capitalised words before the slash
+            start = m.start("a")
+            for word in reversed(line[: m.start("a")].split()[-2:]):
+                if not word[:1].isupper() or word[-1] in _SENTENCE_END:
+                    break
+                start = line.rindex(word, 0, start)
+            return start
+    if m := _SLASH_CREDIT_RE.search(line):
+        return m.start("credit")
+    return None
+
+
+def _is_agency(text: str) -> bool:
+    if len(text) > 80:
+        return False
+    words = _AGENCY_SPLIT_RE.split(text.strip().lower())
+    return any(w in AGENCIES for w in words[:2]) and len(words) <= CREDIT_MAX_WORDS
+
+
+def _is_caps_words(text: str) -> bool:
+    words = text.split()
+    return 0 < len(words) <= 3 and all(w.isupper() and sum(c.isalpha() for c in w) >= 2 for w in words)
+
+
+def _is_sign_off(text: str) -> bool:
+    """A wire story's closing mark, not a credit: "(END)", "MORE", "-30-"."""
+    return text.strip("()[]- ").lower() in {"end", "ends", "ende", "more", "30", "끝"}
+
+
+def _ends_sentence(text: str) -> bool:
+    body = text.rstrip(_CLOSERS + " ")
+    return bool(body) and body[-1] in _SENTENCE_END and len(body.split()) > CREDIT_MAX_WORDS
+
+
+def dateline_of(line: str) -> list[Range]:
+    """The dateline (and a Korean wire prefix's byline) at the start of a line of prose, as ranges;
+    empty when there is none.
+
+    >>> dateline_of("SEOUL, January 19 (AJP) - South Korean President Lee Jae Myung met Meloni.")
+    [(0, 25, 'dateline')]
+    >>> dateline_of("EU - China talks resumed.")
+    []
+    """
+    if m := KO_DATELINE_RE.match(line):
+        rest = line[m.end() :]
+        if not is_sentence(rest) or len(rest) < 10:
+            return []
+        if m["byline"]:
+            return [(0, m.end("dateline"), "dateline"), (m.start("byline"), m.end("byline"), "byline")]
+        return [(0, m.end("dateline"), "dateline")]
+    m = DATELINE_RE.match(line)
+    if not m or len(line[m.end() :].split()) < 4:
+        return []
+    wire = m["wire"]
+    if not m["date"] and not (wire and (_is_agency(wire) or _is_caps_words(wire))):
+        return []
+    if not m["caps"] and not wire:
+        return []
+    return [(0, len(line[: m.end()].rstrip()), "dateline")]
+
+
+def _never_furniture(line: str) -> bool:
+    """Copyright lines, bylines and "Reporting by" credits: dropped as debris, never kept as furniture."""
+    return bool(
+        (_COPYRIGHT_RE.search(line) and len(line.split()) <= 25)
+        or _REPORTING_RE.match(line)
+        or byline_names(line)
+    )
 
 
 def normalise_whitespace(raw: str) -> str:
@@ -324,7 +594,9 @@ def _is_debris(line: str, script: str, sentence: bool) -> bool:
         return False
     if _COPYRIGHT_RE.search(line) and len(line.split()) <= 25:
         return True
-    if _is_teaser(line) or byline_names(line):
+    if _COOKIE_RE.search(line) and len(line.split()) <= 60:
+        return True
+    if _is_teaser(line) or byline_names(line) or (_REPORTING_RE.match(line) and len(line.split()) <= 30):
         return True
     words = _words(line)
     if sentence:  # a two-word "sentence" made of interface words ("Read more.") is still debris
@@ -345,21 +617,26 @@ def _is_debris(line: str, script: str, sentence: bool) -> bool:
     return _other_script(line, script)
 
 
-def _trim_tail(lines: list[str]) -> list[str]:
+def _trim_tail(lines: list[tuple[str, list[Range]]]) -> list[tuple[str, list[Range]]]:
     """Drop short non-sentence lines after the last real sentence (footer debris)."""
-    last = max((i for i, line in enumerate(lines) if line and is_sentence(line)), default=None)
+    last = max((i for i, (line, _) in enumerate(lines) if line and is_sentence(line)), default=None)
     if last is None:
         return lines
-    tail = [line for line in lines[last + 1 :] if not line or len(line.split()) > TAIL_MAX_WORDS]
+    tail = [item for item in lines[last + 1 :] if not item[0] or len(item[0].split()) > TAIL_MAX_WORDS]
     return lines[: last + 1] + tail
 
 
-def _join(lines: list[str]) -> str:
-    out: list[str] = []
-    for line in lines:
-        if not line and (not out or not out[-1]):
+def _join(lines: list[tuple[str, list[Range]]]) -> tuple[str, tuple[Range, ...]]:
+    out: list[tuple[str, list[Range]]] = []
+    for line, roles in lines:
+        if not line and (not out or not out[-1][0]):
             continue
-        out.append(line)
-    while out and not out[-1]:
+        out.append((line, roles))
+    while out and not out[-1][0]:
         out.pop()
-    return "\n".join(out)
+    furniture: list[Range] = []
+    pos = 0
+    for line, roles in out:
+        furniture.extend((pos + start, pos + end, role) for start, end, role in roles)
+        pos += len(line) + 1
+    return "\n".join(line for line, _ in out), tuple(furniture)

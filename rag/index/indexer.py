@@ -54,7 +54,7 @@ LOG = logging.getLogger(__name__)
 PROGRESS = logging.getLogger("rag.progress")  # shown by the CLI and the app even when not verbose
 
 # Bump when cleaning, metadata or sentence splitting change what an unchanged file yields.
-INGEST_VERSION = 4  # 4: title kinds, dates of file names, furniture; 3: pysbd rewrites kept; 2: "approx."
+INGEST_VERSION = 5  # 5: furniture kept out of sentences; 4: title kinds; 3: pysbd rewrites kept
 EMBED_GROUP = 256  # texts embedded between two cache commits
 BIG_FILE = 1_000_000  # bytes: reading such a file is logged on its own
 LOG_EVERY = 10.0  # seconds between two progress lines in a log
@@ -329,11 +329,14 @@ def build_index(
         splitting = Progress("sentences and chunks", chars, "character", show=chars >= BIG_FILE, bar=progress)
         for a in ordered:
             splitting.update(len(a.text))
-            if same_ingest and prev is not None and a.id in prev.articles:
+            # The same text with other furniture (from older code of this INGEST_VERSION) is split again.
+            old = prev.articles.get(a.id) if prev is not None else None
+            known = old is not None and old.furniture == a.furniture
+            if same_ingest and known:
                 sents = [prev.sentences[i] for i in prev.sentence_ids(a.id)]
             else:
-                sents = split_sentences(a.id, a.text, a.language)
-            if same_chunking and prev is not None and a.id in prev.articles:
+                sents = split_sentences(a.id, a.text, a.language, a.furniture)
+            if same_chunking and known:
                 chunks = prev_chunks.get(a.id, [])
             else:
                 chunks = chunk_sentences(
@@ -343,6 +346,7 @@ def build_index(
                     max_tokens=settings.chunk_tokens,
                     overlap_tokens=settings.chunk_overlap,
                     count=lambda t: count_tokens(t, enc),
+                    furniture=a.furniture,
                 )
                 new_chunk_texts.update(c.text for c in chunks)
             all_sentences.extend(sents)

@@ -26,17 +26,25 @@ Rules and choices:
   binary. Errors name the file, and for feeds the line, and say what is wrong:
   "empty file", "contains only whitespace", "not UTF-8 text: byte 0xe9 at
   offset 12 ...", "binary file", "too little text after removing page debris".
-* ``Article.text`` is ``rag.index.clean.clean_text`` of the file's text; every later
-  offset refers to it. ``Article.id`` is :func:`article_id` of that text, so the
-  same article saved twice has one id. The headline, when the text starts with
-  one, stays in the text (it can be cited); for HTML the page title is put back
-  in front of the main text when trafilatura left it out. A feed line's text is
+* ``Article.text`` and ``Article.furniture`` (captions, photo credits, datelines:
+  kept in the text, never quoted) are ``rag.index.clean.clean_article`` of the
+  file's text; every later offset refers to that text. ``Article.id`` is
+  :func:`article_id` of that text, so the same article saved twice has one id.
+  The headline, when the text starts with one, stays in the text (it can be
+  cited); for HTML the page title is put back in front of the main text when
+  trafilatura left it out. A feed line's text is
   taken as given (cleaned), its title is not added to the text.
 * ``Article.location`` is the relative path, ``relpath#L<n>`` for line n of a
   feed; a feed line's URL goes to ``Article.url``.
 * Metadata: a feed line's own fields first, then trafilatura's (HTML), then
-  what ``rag.index.meta`` finds in the text. The language is the feed's
-  ``language`` field when it is a two-letter code, else ``rag.index.language``.
+  what ``rag.index.meta`` finds in the text, the URL and the file name (see
+  there). A feed's or page's title is a headline (``title_kind`` "headline");
+  otherwise ``rag.index.meta`` says whether the text starts with one ("lead" or
+  "file" when not). A page's site name counts as its outlet, except a bare host
+  name not in ``NEWS_DOMAINS``; a feed line's dates never come from the feed's
+  file name. A ``published`` of month or year precision ("2026-01", "2026") is
+  kept as such. The language is the feed's ``language`` field when it is a
+  two-letter code, else ``rag.index.language``.
 """
 
 from __future__ import annotations
@@ -52,9 +60,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import IngestError
-from rag.index.clean import clean_text
+from rag.index.clean import clean_article
 from rag.index.language import detect_language, script_counts
-from rag.index.meta import extract_metadata, parse_date
+from rag.index.meta import extract_metadata, parse_partial_date, site_outlet
 from rag.types import Article
 
 LOG = logging.getLogger(__name__)
@@ -279,18 +287,23 @@ def _article(
     source: str | None = None,
     url: str | None = None,
     language: str | None = None,
+    file_dates: bool = True,
+    furniture: tuple[tuple[int, int, str], ...] = (),
 ) -> Article:
-    meta = extract_metadata(raw, cleaned, filename)
+    stated = {"title": title, "published": published, "source": source, "url": url}
+    meta = extract_metadata(raw, cleaned, filename, **stated, file_dates=file_dates)
     return Article(
         id=article_id(cleaned),
         location=location,
-        title=title or meta["title"] or filename,
+        title=meta["title"] or filename,
+        title_kind=meta["title_kind"] or "file",
         text=cleaned,
         language=language or detect_language(cleaned),
-        published=published or meta["published"],
+        published=meta["published"],
         byline=byline or meta["byline"],
-        source=source or meta["source"],
+        source=meta["source"],
         url=url,
+        furniture=furniture,
     )
 
 
@@ -315,9 +328,9 @@ def load_source(src: SourceFile) -> tuple[list[Article], list[IngestError]]:
             return [_load_html(src, text)], []
         if ext == ".md":
             text = markdown_to_text(text)
-        cleaned = clean_text(text)
+        cleaned, furniture = clean_article(text)
         _check_usable(cleaned, text, src.relpath)
-        return [_article(text, cleaned, src.relpath, src.relpath)], []
+        return [_article(text, cleaned, src.relpath, src.relpath, furniture=furniture)], []
     except IngestError as err:
         return [], [err]
 
@@ -341,12 +354,12 @@ def _load_html(src: SourceFile, html: str) -> Article:
     if doc is None or not (doc.text or "").strip():
         raise IngestError(src.relpath, "no article text found in the HTML page")
     raw = doc.text
-    cleaned = clean_text(raw)
+    cleaned, furniture = clean_article(raw)
     title = " ".join((doc.title or "").split()) or None
     if title and not cleaned.startswith(title):
-        cleaned = clean_text(f"{title}\n\n{raw}")
+        cleaned, furniture = clean_article(f"{title}\n\n{raw}")
     _check_usable(cleaned, raw, src.relpath)
-    published = parse_date(doc.date) if doc.date else None
+    published = parse_partial_date(doc.date) if doc.date else None
     return _article(
         raw,
         cleaned,
@@ -355,8 +368,9 @@ def _load_html(src: SourceFile, html: str) -> Article:
         title=title,
         published=published,
         byline=" ".join((doc.author or "").split()) or None,
-        source=doc.sitename or None,
+        source=site_outlet(doc.sitename),
         url=doc.url or None,
+        furniture=furniture,
     )
 
 
@@ -421,10 +435,10 @@ def _feed_article(src: SourceFile, line: str, n: int, where: str) -> Article:
         if not obj[key].strip():
             raise IngestError(where, f"'{key}' is empty")
     raw = obj["text"]
-    cleaned = clean_text(raw)
+    cleaned, furniture = clean_article(raw)
     _check_usable(cleaned, raw, where)
     published_raw = _optional_str(obj, "published", where)
-    published = parse_date(published_raw) if published_raw else None
+    published = parse_partial_date(published_raw) if published_raw else None
     if published_raw and published is None:
         LOG.warning("%s: 'published' value %r is not a date; ignored", where, published_raw)
     language = _optional_str(obj, "language", where)
@@ -444,6 +458,8 @@ def _feed_article(src: SourceFile, line: str, n: int, where: str) -> Article:
         source=_optional_str(obj, "source", where),
         url=_optional_str(obj, "url", where),
         language=language,
+        file_dates=False,
+        furniture=furniture,
     )
 
 

@@ -1,11 +1,14 @@
-"""Title, publication date, byline and outlet of an article, from its own text.
+"""Title, publication date, byline and outlet of an article, from its own text, its URL and its file name.
 
-``extract_metadata(raw, cleaned, filename) -> {"title", "published", "byline", "source"}``
+``extract_metadata(raw, cleaned, filename, *, title=, published=, source=, url=)
+-> {"title", "title_kind", "published", "byline", "source"}``
 
-The raw text is read for what cleaning drops (byline and time-stamp lines);
-the cleaned text for the title. Plain parsing of a few written forms in
-English, German and Korean, no date library (``dateparser`` guesses too
-freely and is slow to import):
+The keyword arguments are what the page or feed states in its own metadata (an HTML
+``<title>``/og:title, a feed's ``title``, ``published`` and ``source`` fields, the
+canonical URL); they win over what is read from the text. The raw text is read
+for what cleaning drops (byline and time-stamp lines); the cleaned text for the
+title. Plain parsing of a few written forms in English, German and Korean, no
+date library (``dateparser`` guesses too freely and is slow to import):
 
 * dates: "2026-01-19", "2026.01.19", "January 19, 2026", "Jan. 19, 2026",
   "19 January 2026", "19. Januar 2026", "19.01.2026", "2026년 1월 19일";
@@ -19,7 +22,16 @@ freely and is slow to import):
   3. a full date in the lead (the first 250 characters of the cleaned text
      after the headline), "Am 19. Januar 2026 trafen sich ...": the event
      date, taken as a stand-in for the publication date.
-  Nothing else: no year alone, no date from the file name, no file time.
+  Nothing else from the text: no year alone, no file time.
+* the date's source, first that gives one wins: the page's or feed's own date,
+  the text (the rules above), the URL ("/2026/01/19/", "2026-01-19",
+  "/20260119/" a day, "/2026/01/" a month), the file name ("2026-01-19-..." a
+  day, "2026-01-..." a month, "korea-herald-2023-..." a year: a 4-digit year
+  1990-2100 as a whole token between "-", "_" or "."). A later source only
+  refines it (a "2026-01" of the URL and a "2026-01-19" of the file name give
+  "2026-01-19"), it never replaces it, so a file name never overrides the
+  text's day. The date keeps its precision: "2026-01-19", "2026-01" or "2026".
+  Which source won is logged at debug level.
 * byline: a "By Jane Doe (jane@example.com)" / "Von ..." line, or a Korean
   "홍길동 기자" line;
 * source (the outlet), only from evidence of who published the text: the
@@ -27,11 +39,17 @@ freely and is slow to import):
   the byline line looked up in :data:`NEWS_DOMAINS` (a small table of news
   domains), or a copyright line ("© 2026 Example News"). A source the article
   merely cites ("the Seoul-based Yonhap News reported") or a photo credit
-  ("(Yonhap)") is not the outlet. None when nothing supports one.
-* title: the headline when the cleaned text starts with one (a first line of
-  at most 20 words that does not end with . , ; :), kept in the text so it can
-  be cited; else the first sentence (``pysbd``), cut to about 100 characters;
-  else the file name.
+  ("(Yonhap)") is not the outlet. Then the domain of the article's URL, looked
+  up in :data:`NEWS_DOMAINS`. The file name is never evidence of the outlet
+  ("2026-01-19-yonhap-....txt" says nothing of who published it). None when
+  nothing supports one.
+* title and ``title_kind``: the stated title ("headline"); else the headline
+  when the cleaned text starts with one (a first line of at most 20 words that
+  does not end with . , ; :; read over above it: the lines of a cookie notice
+  and a one- or two-word section label), kept in the text so it can be cited
+  ("headline"); else the first sentence (``pysbd``), cut to about 100
+  characters ("lead": a stand-in, shown marked, never as a headline); else a
+  title made from the file name ("file").
 """
 
 from __future__ import annotations
@@ -41,6 +59,7 @@ import re
 from datetime import date
 from functools import lru_cache
 from pathlib import PurePath
+from urllib.parse import urlsplit
 
 from rag.index.clean import byline_names
 
@@ -48,6 +67,9 @@ LOG = logging.getLogger(__name__)
 
 TITLE_MAX_CHARS = 100
 HEADLINE_MAX_WORDS = 20
+LABEL_MAX_WORDS = 2  # a section label above a headline ("Business", "World news")
+HEAD_SCAN_LINES = 8  # cookie-notice lines read over at the top, at most
+HEAD_SCAN_CHARS = 5000
 LEAD_CHARS = 250
 
 MONTHS = {
@@ -159,19 +181,82 @@ _COPYRIGHT_RE = re.compile(
     _LINE_START + r"(?:copyright\s*)?(?:©|ⓒ|\(c\)|copyright)\s*(?P<rest>.{2,80})$",
     re.IGNORECASE | re.MULTILINE,
 )
+# A line of a cookie notice: one that speaks of cookies and of accepting, consent or settings, or
+# one of its buttons. Read over when looking for the headline (an article about cookies keeps its
+# title: "Cookie sales soar" names no consent). Two searches, not one pattern with ".*" between
+# the words: that is quadratic in the length of a line full of "cookie".
+_COOKIE_RE = re.compile(r"\bcookies?\b|쿠키", re.IGNORECASE)
+_CONSENT_WORD_RE = re.compile(
+    r"\b(?:accept|agree|consent|use of|experience|settings|preferences|privacy|browsing|"
+    r"akzeptier|zustimm|stimmen sie|einverstanden|einstellungen|datenschutz)|동의|설정",
+    re.IGNORECASE,
+)
+_CONSENT_BUTTON_RE = re.compile(
+    r"(?:accept|reject|allow|deny|decline)(?: all)?(?: cookies)?|(?:manage|cookie|privacy) "
+    r"(?:settings|preferences|options)|ok|got it|i agree|alle akzeptieren",
+    re.IGNORECASE,
+)
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+YEAR_RANGE = (1990, 2100)  # years taken from a URL, a file name or a partial date
 
 
-def extract_metadata(raw: str, cleaned: str, filename: str) -> dict[str, str | None]:
-    """``{"title", "published", "byline", "source"}`` of an article; ``published``
-    is an ISO date ("2026-01-19") or None, the others a string or None (title never None)."""
+TITLE_KINDS = ("headline", "lead", "file")
+
+
+def extract_metadata(
+    raw: str,
+    cleaned: str,
+    filename: str,
+    *,
+    title: str | None = None,
+    published: str | None = None,
+    source: str | None = None,
+    url: str | None = None,
+    file_dates: bool = True,
+) -> dict[str, str | None]:
+    """``{"title", "title_kind", "published", "byline", "source"}`` of an article.
+
+    ``title``, ``published`` (any form :func:`parse_partial_date` reads) and ``source`` are
+    what the page or feed states and win; ``url`` is the article's address (a date and an
+    outlet domain can be read from it). ``file_dates=False``: the file name holds many
+    articles (a feed), its date is not theirs. ``published`` is an ISO date of day, month
+    or year precision, or None; ``title_kind`` one of :data:`TITLE_KINDS`; title never None.
+    """
     byline_line, byline = find_byline(raw)
+    if title and title.strip():
+        title, title_kind = " ".join(title.split()), "headline"
+    else:
+        title, title_kind = title_and_kind(cleaned, filename)
     return {
-        "title": guess_title(cleaned, filename),
-        "published": find_published(raw, cleaned),
+        "title": title,
+        "title_kind": title_kind,
+        "published": _published(raw, cleaned, filename, published, url, file_dates),
         "byline": byline,
-        "source": find_outlet(raw, byline_line),
+        "source": (source and source.strip()) or find_outlet(raw, byline_line) or url_outlet(url),
     }
+
+
+def _published(
+    raw: str, cleaned: str, filename: str, stated: str | None, url: str | None, file_dates: bool
+) -> str | None:
+    """The first date of the page's own, the text's, the URL's, the file name's, refined by later
+    ones that are more precise and agree with it."""
+    candidates = [
+        ("the page's metadata", parse_partial_date(stated) if stated else None),
+        ("the text", find_published(raw, cleaned)),
+        ("the URL", date_from_url(url)),
+        ("the file name", date_from_filename(filename) if file_dates else None),
+    ]
+    found = [(where, iso) for where, iso in candidates if iso]
+    if not found:
+        LOG.debug("%s: no publication date found", filename)
+        return None
+    where, best = found[0]
+    for other_where, iso in found[1:]:
+        if len(iso) > len(best) and iso.startswith(best + "-"):
+            where, best = f"{where}, refined by {other_where}", iso
+    LOG.debug("%s: published %s, from %s", filename, best, where)
+    return best
 
 
 def parse_date(text: str) -> str | None:
@@ -184,6 +269,88 @@ def parse_date(text: str) -> str | None:
     """
     found = _find_dates(text)
     return found[0][1] if found else None
+
+
+def parse_partial_date(text: str) -> str | None:
+    """A date of day, month or year precision, as ISO: a full date in any form of
+    :func:`parse_date`, else "2026-01" / "2026/01" or "2026" alone; else None.
+
+    >>> parse_partial_date("2026-01-19T09:00:00Z"), parse_partial_date("2026-01"), parse_partial_date("2026")
+    ('2026-01-19', '2026-01', '2026')
+    >>> parse_partial_date("yesterday"), parse_partial_date("2026-13")
+    (None, None)
+    """
+    if found := parse_date(text):
+        return found
+    m = re.fullmatch(r"\s*(?P<y>\d{4})(?:[-/.](?P<m>\d{1,2}))?\s*", text)
+    if not m:
+        return None
+    return _partial_iso(int(m["y"]), int(m["m"]) if m["m"] else None)
+
+
+def _partial_iso(y: int, m: int | None = None, d: int | None = None) -> str | None:
+    """ISO "2026-01-19", "2026-01" or "2026" for a valid date of that precision in 1990-2100, else None."""
+    if not YEAR_RANGE[0] <= y <= YEAR_RANGE[1]:
+        return None
+    if m is None:
+        return f"{y:04d}"
+    if d is None:
+        return f"{y:04d}-{m:02d}" if 1 <= m <= 12 else None
+    return _to_iso(y, m, d)
+
+
+_URL_DATE_RES = (
+    # "/2026/01/19/", "/2026/1/19", "-2026-01-19-", "/20260119/": a day
+    re.compile(r"/(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})(?=[/._-]|$)"),
+    re.compile(r"(?<![\d])(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)"),
+    re.compile(r"/(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?=[/._-]|$)"),
+    # "/2026/01/": a month
+    re.compile(r"/(?P<y>\d{4})/(?P<m>\d{1,2})(?=/|$)"),
+)
+
+
+def date_from_url(url: str | None) -> str | None:
+    """The date in the path of an article's URL, with its precision; None when it has none.
+
+    >>> date_from_url("https://example.com/news/2026/01/19/summit"), date_from_url("https://x.org/2026/01/")
+    ('2026-01-19', '2026-01')
+    """
+    if not url:
+        return None
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return None
+    for pattern in _URL_DATE_RES:
+        for m in pattern.finditer(path):
+            day = m["d"] if "d" in m.groupdict() else None
+            if iso := _partial_iso(int(m["y"]), int(m["m"]), int(day) if day else None):
+                return iso
+    return None
+
+
+def date_from_filename(filename: str) -> str | None:
+    """The date a file name gives, with its precision: "2026-01-19-x.txt" a day, "2026-01-x.txt"
+    a month, "korea-herald-2023-x.txt" a year (a 4-digit year 1990-2100 as a whole token
+    between "-", "_", "." or blanks; month and day of two digits each), "x-20260119.txt" a day.
+
+    >>> date_from_filename("2026-01-lee-meloni.txt"), date_from_filename("korea-herald-2023-summit.txt")
+    ('2026-01', '2023')
+    """
+    tokens = [t for t in re.split(r"[-_.\s]+", PurePath(filename).name) if t]
+    for i, token in enumerate(tokens):
+        if re.fullmatch(r"\d{8}", token):
+            if iso := _partial_iso(int(token[:4]), int(token[4:6]), int(token[6:])):
+                return iso
+            continue
+        if not re.fullmatch(r"\d{4}", token) or not (year := _partial_iso(int(token))):
+            continue
+        month = tokens[i + 1] if i + 1 < len(tokens) and re.fullmatch(r"\d{2}", tokens[i + 1]) else None
+        if month is None or not (ym := _partial_iso(int(token), int(month))):
+            return year
+        day = tokens[i + 2] if i + 2 < len(tokens) and re.fullmatch(r"\d{2}", tokens[i + 2]) else None
+        return (_partial_iso(int(token), int(month), int(day)) if day else None) or ym
+    return None
 
 
 def _to_iso(y: int, m: int, d: int) -> str | None:
@@ -242,8 +409,7 @@ def find_published(raw: str, cleaned: str) -> str | None:
                 return found
             if found := _yearless(raw, m["date"]):
                 return found
-    lines = cleaned.split("\n", 1)
-    body = lines[1] if len(lines) > 1 and _headline(cleaned) else cleaned
+    body = cleaned[_opening(cleaned)[1] :]
     found = _find_dates(body.lstrip()[:LEAD_CHARS])
     return found[0][1] if found else None
 
@@ -285,6 +451,30 @@ def find_outlet(raw: str, byline_line: str | None = None) -> str | None:
     return None
 
 
+def url_outlet(url: str | None) -> str | None:
+    """The outlet of an article's URL when its domain is in :data:`NEWS_DOMAINS`, else None:
+    ``"https://www.reuters.com/world/..."`` -> ``"Reuters"``."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    return _domain_outlet(host) if host else None
+
+
+def site_outlet(site_name: str | None) -> str | None:
+    """The outlet a page names as its site (og:site_name, publisher): the name itself, but a
+    bare host name ("coastal.example", what a page without one is given) only when it is in
+    :data:`NEWS_DOMAINS`."""
+    name = " ".join((site_name or "").split())
+    if not name:
+        return None
+    if re.fullmatch(r"(?:www\.)?[\w-]+(?:\.[\w-]+)+", name):
+        return _domain_outlet(name)
+    return name
+
+
 def _domain_outlet(domain: str) -> str | None:
     parts = domain.lower().split(".")
     for i in range(len(parts) - 1):
@@ -293,14 +483,47 @@ def _domain_outlet(domain: str) -> str | None:
     return None
 
 
+def _is_consent(line: str) -> bool:
+    """A line of a cookie notice: "We use cookies ... you accept ...", "Accept all"."""
+    if _CONSENT_BUTTON_RE.fullmatch(line.strip(" .!")):
+        return True
+    return bool(_COOKIE_RE.search(line) and _CONSENT_WORD_RE.search(line))
+
+
+def _headline_like(line: str) -> bool:
+    """At most HEADLINE_MAX_WORDS words, not ending like a sentence or a clause (. , ; :)."""
+    return (
+        bool(line) and len(line.split()) <= HEADLINE_MAX_WORDS and line.rstrip("\"'”’»)]")[-1:] not in ".,;:"
+    )
+
+
+def _opening(cleaned: str) -> tuple[str | None, int]:
+    """(the headline, where the text after it starts) when the text starts with one, else
+    (None, where the article's own text starts).
+
+    Read over at the top: the lines of a cookie notice that cleaning left (:func:`_is_consent`),
+    and a section label of at most LABEL_MAX_WORDS words right above a longer headline-like
+    line ("Business" / "Busan terminal swaps diesel cranes ..."). The headline needs text after it.
+    """
+    lines = [(m.start(), m.end(), m[0].strip()) for m in re.finditer(r"[^\n]+", cleaned[:HEAD_SCAN_CHARS])]
+    lines = [line for line in lines if line[2]]
+    skip = 0
+    while skip < min(len(lines), HEAD_SCAN_LINES) and _is_consent(lines[skip][2]):
+        skip += 1
+    lines = lines[skip:]
+    start = lines[0][0] if lines else 0
+    if len(lines) < 2 or not _headline_like(lines[0][2]):
+        return None, start
+    head = lines[0]
+    if len(head[2].split()) <= LABEL_MAX_WORDS and len(lines) > 2:
+        below = lines[1][2]
+        if _headline_like(below) and len(below.split()) > LABEL_MAX_WORDS:
+            head = lines[1]
+    return head[2], head[1]
+
+
 def _headline(cleaned: str) -> str | None:
-    first, sep, rest = cleaned.partition("\n")
-    first = first.strip()
-    if not sep or not rest.strip() or not first:
-        return None
-    if len(first.split()) > HEADLINE_MAX_WORDS or first.rstrip("\"'”’»)]")[-1:] in ".,;:":
-        return None
-    return first
+    return _opening(cleaned)[0]
 
 
 @lru_cache(maxsize=16)
@@ -338,10 +561,17 @@ def title_from_filename(filename: str) -> str:
     return (text[:1].upper() + text[1:]) if text else PurePath(filename).name or "Untitled"
 
 
+def title_and_kind(cleaned: str, filename: str) -> tuple[str, str]:
+    """(the headline, "headline"), else (the first sentence shortened, "lead"), else (a title
+    made from the file name, "file")."""
+    head, start = _opening(cleaned)
+    if head:
+        return _shorten(head), "headline"
+    if cleaned[start:].strip() and (first := _first_sentence(cleaned[start:])):
+        return _shorten(first), "lead"
+    return title_from_filename(filename), "file"
+
+
 def guess_title(cleaned: str, filename: str) -> str:
-    """The headline, else the first sentence (shortened), else a title made from the file name."""
-    if head := _headline(cleaned):
-        return _shorten(head)
-    if cleaned.strip() and (first := _first_sentence(cleaned)):
-        return _shorten(first)
-    return title_from_filename(filename)
+    """The title of :func:`title_and_kind`, without its kind."""
+    return title_and_kind(cleaned, filename)[0]

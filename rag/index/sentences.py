@@ -6,6 +6,10 @@
 Every sentence ``s`` satisfies ``text[s.start:s.end] == s.text``; sentences are
 stripped of surrounding whitespace, in order, do not overlap and never cross a
 line break: the text is cut into lines first and each line into sentences.
+Furniture (``Article.furniture``: captions, photo credits, datelines) is not
+prose: the parts of a line outside its ranges are split instead of the line,
+so no sentence overlaps furniture and a first sentence starts after its
+dateline ("South Korean President ...", not "SEOUL, January 19 (AJP) - South ...").
 
 The sentence boundaries come from libraries: ``pysbd`` (rule-based, knows
 abbreviations such as "Dr.", "U.S.", German "z. B.") for English, German and
@@ -38,7 +42,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pysbd
 from pysbd.languages import LANGUAGE_CODES
@@ -233,23 +237,52 @@ def is_heading(text: str) -> bool:
     return len(_HEADING_WORD.findall(text)) <= HEADING_WORDS and not text.endswith(_SENTENCE_END)
 
 
-def split_sentences(article_id: str, text: str, language: str) -> list[Sentence]:
+def split_sentences(
+    article_id: str, text: str, language: str, furniture: Sequence[tuple[int, int, str]] = ()
+) -> list[Sentence]:
     """The sentences of ``text`` in order, with offsets into ``text``.
 
-    ``language`` is an ISO 639-1 code ("en", "de", "ko", ...) or "und".
+    ``language`` is an ISO 639-1 code ("en", "de", "ko", ...) or "und". ``furniture`` are the
+    article's ``(start, end, role)`` ranges of text that is not prose (``Article.furniture``): no
+    sentence overlaps one; the rest of a line around them is split on its own, so a first sentence
+    after its dateline starts after it.
+
+        >>> [s.text for s in split_sentences("a", "SEOUL (AP) - Talks began.", "en", [(0, 12, "dateline")])]
+        ['Talks began.']
     """
     if not isinstance(text, str):
         raise IngestError(article_id, f"article text must be a string, got {type(text).__name__}")
     key = _language_key(language if isinstance(language, str) else "")
     sentences: list[Sentence] = []
-    for match in _LINE.finditer(text):
-        line = match.group()
+    for line_start, line_end in _prose(text, furniture):
+        line = text[line_start:line_end]
         if not line.strip():
             continue
         spans = list(_spans(line, _line_cuts(line, key)))
         if key != "ko":
             spans = _join_false_breaks(line, spans)
-        offset = match.start()
         for start, end in spans:
-            sentences.append(Sentence(article_id, offset + start, offset + end, line[start:end]))
+            sentences.append(Sentence(article_id, line_start + start, line_start + end, line[start:end]))
     return sentences
+
+
+def _prose(text: str, furniture: Sequence[tuple[int, int, str]]) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of the lines of ``text`` and, where furniture cuts a line, of its parts outside
+    every range that hold a letter or digit (not the stray space or "-" between a caption and its credit)."""
+    ranges = sorted((start, end) for start, end, _role in furniture if end > start)
+    k = 0
+    for match in _LINE.finditer(text):
+        pos, end = match.span()
+        while k < len(ranges) and ranges[k][1] <= pos:
+            k += 1
+        if k == len(ranges) or ranges[k][0] >= end:
+            yield pos, end
+            continue
+        j = k
+        while j < len(ranges) and ranges[j][0] < end:
+            if ranges[j][0] > pos and _WORD_CHAR.search(text, pos, ranges[j][0]):
+                yield pos, ranges[j][0]
+            pos = max(pos, ranges[j][1])
+            j += 1
+        if pos < end and _WORD_CHAR.search(text, pos, end):
+            yield pos, end

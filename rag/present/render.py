@@ -7,7 +7,10 @@
 answer inside them between «guillemets», then the numbered citations
 (title — outlet, date, location, characters start-end), the articles that also
 report it, and the confidence. An abstention reads "The articles don't say."
-followed by the closest passages.
+followed by the closest passages. A title that is not the article's headline is
+marked as a stand-in ("(no headline; its opening words)", "(no headline; named
+after its file)"); an outlet or date the article does not give reads "outlet
+unknown", "date unknown".
 
 ``answer_to_dict`` has stable keys (see :data:`ANSWER_KEYS`); every citation has
 the same keys (:data:`CITATION_KEYS`), ``None`` where a value is unknown.
@@ -15,7 +18,9 @@ the same keys (:data:`CITATION_KEYS`), ``None`` where a value is unknown.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import textwrap
 
 from rag.types import Answer, AnswerSentence, Citation, Hit, Span
@@ -27,7 +32,8 @@ ANSWER_KEYS = (
     "confidence", "abstained", "hits",
 )  # fmt: skip
 CITATION_KEYS = (
-    "article_id", "title", "title_kind", "outlet", "published", "language", "location", "url", "start", "end", "quote",
+    "article_id", "title", "title_kind", "outlet", "published", "language", "location", "url",
+    "start", "end", "quote",
 )  # fmt: skip
 NO_ANSWER = "The articles don't say."
 WIDTH = 100
@@ -46,11 +52,88 @@ def _emphasise(sentence: AnswerSentence) -> str:
     return f"{text[:start]}«{text[start:end]}»{text[end:]}"
 
 
+UNKNOWN = "unknown"
+STAND_IN_NOTES = {"lead": "no headline", "file": "file name"}
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def short_title(text: str, limit: int = 60) -> str:
+    """A title cut at a word boundary.
+
+    >>> short_title("A rather long headline about a summit in Seoul", 20)
+    'A rather long…'
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:-") + "…"
+
+
+def shown_title(title: str | None, kind: str = "headline", location: str = "", limit: int = 0) -> str:
+    """A title as every view shows it (terminal, chat, articles list): a headline as it is; a
+    stand-in marked as one, the opening words in quotes with "(no headline)", a file name with
+    "(file name)". ``limit`` shortens the words.
+
+    >>> shown_title("Am 19. Januar 2026 trafen sich", "lead")
+    '“Am 19. Januar 2026 trafen sich…” (no headline)'
+    >>> shown_title("Gipfeltreffen", "file", "2026-01-19-gipfeltreffen.de.txt")
+    '2026-01-19-gipfeltreffen.de.txt (file name)'
+    """
+    words = " ".join((title or "").split())
+    if not words and kind != "file":
+        return location or "(untitled)"
+    words = short_title(words, limit) if limit else words
+    if kind == "lead":  # the opening words: marked as cut unless they end a sentence
+        words = words if words.endswith((".", "!", "?", "…")) else words + "…"
+        return f"“{words}” ({STAND_IN_NOTES['lead']})"
+    if kind == "file":
+        return f"{location.rsplit('/', 1)[-1] or words} ({STAND_IN_NOTES['file']})"
+    return words
+
+
+def nice_date(value: str | None) -> str:
+    """A date as precise as it is known: '2026-01-19' -> '19 January 2026', '2026-01' ->
+    'January 2026', '2026' -> '2026'; anything else is returned unchanged ('' for None).
+
+    >>> nice_date("2026-01-19"), nice_date("2026-01"), nice_date("2026")
+    ('19 January 2026', 'January 2026', '2026')
+    """
+    if not value:
+        return ""
+    value = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}", value):
+            return value
+        if re.fullmatch(r"\d{4}-\d{2}", value):
+            month = dt.date.fromisoformat(value + "-01")
+            return f"{MONTHS[month.month - 1]} {month.year}"
+        d = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def outlet_text(source: str | None) -> str:
+    """The outlet, or "outlet unknown" when the article names none."""
+    return source.strip() if source and source.strip() else f"outlet {UNKNOWN}"
+
+
+def date_text(published: str | None) -> str:
+    """The date as precise as it is known, or "date unknown"."""
+    return nice_date(published) or f"date {UNKNOWN}"
+
+
 def _where(c: Citation) -> str:
     """title — outlet, date, location, chars start-end"""
-    parts = [p for p in (c.source, c.published, c.location) if p]
+    parts = [outlet_text(c.source), c.published or f"date {UNKNOWN}"]  # ISO: "2026-01-19", "2026-01"
+    if c.location:
+        parts.append(c.location)
     parts.append(f"chars {c.start}-{c.end}")
-    return f"{c.title or '(untitled)'} — " + ", ".join(parts)
+    return f"{shown_title(c.title, c.title_kind, c.location)} — " + ", ".join(parts)
 
 
 def _preview(text: str) -> str:

@@ -50,6 +50,7 @@ tables (sentences of a chunk, article of a row, filter masks) are computed once 
 from __future__ import annotations
 
 import bisect
+import calendar
 import functools
 import logging
 import re
@@ -78,18 +79,30 @@ OTHER_LANGUAGE_BONUS = 0.01
 _SCREEN_MARGIN = 1e-4
 
 _DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+UNKNOWN = "unknown"  # Filters(source=UNKNOWN): the articles that name no outlet
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Which articles may answer: all fields optional. ``source`` is a case-insensitive
-    substring of the outlet; ``since``/``until`` are ISO dates (``2026``, ``2026-01``,
-    ``2026-01-19``), inclusive; an article with no date is excluded by either."""
+    """Which articles may answer: all fields optional.
+
+    * ``language``: an ISO 639-1 code; "und" for the articles whose language is unknown.
+    * ``source``: a case-insensitive substring of the outlet; :data:`UNKNOWN` ("unknown")
+      for the articles that name no outlet.
+    * ``since``/``until``: ISO dates of day, month or year precision (``2026-01-19``,
+      ``2026-01``, ``2026``), inclusive. A date is an interval: "2026-01" is 2026-01-01 to
+      2026-01-31 as a bound and as an article's date. An article passes when its interval
+      overlaps the filter's range, so "since 2026-01-15" keeps an article dated "2026-01"
+      or "2026" (it may be from after the 15th) and "until 2025" drops both.
+    * ``include_undated``: articles with no date pass a date bound too (by default a date
+      bound leaves them out: nothing says they are in the range).
+    """
 
     language: str | None = None
     source: str | None = None
     since: str | None = None
     until: str | None = None
+    include_undated: bool = False
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -102,13 +115,14 @@ class Filters:
                     f"--{name} must be a date like 2026-01-19 (or 2026-01, 2026), got {value!r}"
                 )
             object.__setattr__(self, name, value)
-        if self.since and self.until and self.since[: len(self.until)] > self.until:
+        if self.since and self.until and date_span(self.since)[0] > date_span(self.until)[1]:
             raise ConfigError(f"--since {self.since} is after --until {self.until}: no article can match")
         for name in ("language", "source"):
             value = getattr(self, name)
             if value is not None:
                 value = str(value).strip()
                 object.__setattr__(self, name, value or None)
+        object.__setattr__(self, "include_undated", bool(self.include_undated))
 
     @property
     def empty(self) -> bool:
@@ -118,36 +132,71 @@ class Filters:
         """Whether an article with these fields passes the filters."""
         if self.language and language.casefold().split("-")[0] != self.language.casefold().split("-")[0]:
             return False
-        if self.source and (not source or self.source.casefold() not in source.casefold()):
-            return False
+        if self.source:
+            if self.source.casefold() == UNKNOWN:
+                if source:
+                    return False
+            elif not source or self.source.casefold() not in source.casefold():
+                return False
         if self.since or self.until:
-            if not published:
+            span = date_span(published)
+            if span is None:
+                return self.include_undated
+            if self.since and span[1] < date_span(self.since)[0]:
                 return False
-            if self.since and published[: len(self.since)] < self.since:
-                return False
-            if self.until and published[: len(self.until)] > self.until:
+            if self.until and span[0] > date_span(self.until)[1]:
                 return False
         return True
 
 
+@functools.lru_cache(maxsize=4096)
+def date_span(value: str | None) -> tuple[date, date] | None:
+    """The first and last day an ISO date of day, month or year precision stands for:
+    "2026-01" -> (2026-01-01, 2026-01-31), "2026" -> (2026-01-01, 2026-12-31); None for no
+    date or one that is not such a date (an article's unreadable date counts as no date)."""
+    if not value or not _DATE.match(value := value.strip()) or not _valid_date(value):
+        return None
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 3:
+        day = date(*parts)
+        return day, day
+    if len(parts) == 2:
+        last_day = calendar.monthrange(parts[0], parts[1])[1]
+        return date(parts[0], parts[1], 1), date(parts[0], parts[1], last_day)
+    return date(parts[0], 1, 1), date(parts[0], 12, 31)
+
+
 def unmatched(filters: Filters | None, articles: Mapping[str, Article]) -> str | None:
     """None when ``filters`` admit at least one of ``articles``; otherwise what the articles offer,
-    for the message that says so: "languages de, en; outlets AJP, Yonhap; published 2023-11-10 to
-    2026-01-19; 1 article without a published date"."""
+    for the message that says so: "languages de, en; outlets AJP, Yonhap, unknown (3 articles name
+    none); published 2023 to 2026-01-19; 1 article without a date (a date filter leaves it out
+    unless undated articles are included)"."""
     if filters is None or filters.empty:
         return None
     if any(filters.admits(a.language, a.source, a.published) for a in articles.values()):
         return None
     languages = sorted({a.language for a in articles.values()})
     outlets = sorted({a.source for a in articles.values() if a.source}, key=str.casefold)
-    dates = sorted(a.published[:10] for a in articles.values() if a.published)
-    undated = len(articles) - len(dates)
+    no_outlet = sum(1 for a in articles.values() if not a.source)
+    if no_outlet:
+        outlets.append(f"{UNKNOWN} ({_articles(no_outlet)} name{'s' if no_outlet == 1 else ''} none)")
+    spans = {a.published.strip(): span for a in articles.values() if (span := date_span(a.published))}
+    undated = sum(1 for a in articles.values() if date_span(a.published) is None)
     offer = [f"languages {', '.join(languages) or 'none'}", f"outlets {', '.join(outlets) or 'none known'}"]
-    if dates:
-        offer.append(f"published {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else ""))
+    if spans:
+        first = min(spans, key=lambda d: spans[d][0])
+        last = max(spans, key=lambda d: spans[d][1])
+        offer.append(f"published {first}" + (f" to {last}" if last != first else ""))
     if undated:
-        offer.append(f"{undated} article{'s' if undated > 1 else ''} without a published date")
+        offer.append(
+            f"{_articles(undated)} without a date (a date filter leaves "
+            f"{'it' if undated == 1 else 'them'} out unless undated articles are included)"
+        )
     return "; ".join(offer)
+
+
+def _articles(n: int) -> str:
+    return f"{n} article{'s' if n != 1 else ''}"
 
 
 def _valid_date(value: str) -> bool:
