@@ -11,6 +11,11 @@ flags and starts it.
     python app.py --port 8000 --articles ~/news --index ~/news-index
     python app.py --host 0.0.0.0           # reachable from other machines on the network
     python app.py --share                  # also a temporary public link (off by default)
+    python app.py --host 0.0.0.0 --token s3cret   # the token that adding/removing articles needs
+
+Adding, removing and re-indexing articles from the browser needs no token when the app listens on
+127.0.0.1, localhost or ::1 (and is not shared); on any other address it needs a token: ``--token``,
+else ``RAG_TOKEN``, else a random one printed at start ("upload token: ...").
 """
 
 from __future__ import annotations
@@ -54,6 +59,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--concurrency", type=int, default=4, help="questions answered at the same time (default 4)"
     )
+    p.add_argument(
+        "--token",
+        help="token that adding/removing articles and 'Update index' need (default: RAG_TOKEN, else none on "
+        "127.0.0.1, else a random one printed at start)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
     return p.parse_args(argv)
 
@@ -83,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging(args.verbose)
     from rag.present.chat import build_app, launch, open_pipeline
+    from rag.present.library import resolve_token
 
     try:
         settings = Settings.from_env(articles_dir=args.articles, index_dir=args.index, model=args.model)
@@ -91,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError("--port must be 1-65535 and --concurrency 1-64")
         if not port_is_free(args.host, port):
             raise ConfigError(f"cannot listen on {args.host}:{port} (in use?): choose another with --port")
+        if args.token is not None and not args.token.strip():
+            raise ConfigError("--token must not be empty")
+        token, made_up = resolve_token(args.host, args.token, share=args.share)
         pipeline, update = open_pipeline(settings, update=not args.no_update)
     except RagError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -99,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"note: listening on {args.host}: anyone who can reach this machine can use the chat", flush=True
         )
-    app = build_app(pipeline, settings, concurrency=args.concurrency, update=update)
+    if made_up:
+        print(f"upload token: {token}  (adding or removing articles in the browser needs it)", flush=True)
+    elif token is not None:
+        print("upload token: the one set by --token or RAG_TOKEN", flush=True)
+    app = build_app(pipeline, settings, concurrency=args.concurrency, update=update, token=token)
     if update is not None:
         update.start()
     try:

@@ -8,6 +8,7 @@ an article that carries HTML and script.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import logging
@@ -26,7 +27,7 @@ from rag.errors import QuestionError
 from rag.index.indexer import build_index
 from rag.index.store import current_build
 from rag.present import chat
-from rag.present.render import ANSWER_KEYS
+from rag.present.render import ANSWER_KEYS, shown_title
 from rag.query.question import HISTORY_TURNS, MAX_HISTORY
 from rag.types import Answer, AnswerSentence, Article, Citation, Span
 
@@ -34,8 +35,9 @@ from .conftest import INJECTION
 
 
 def text_of(fragment: str) -> str:
-    """What a browser shows for an HTML fragment: tags dropped, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+    """What a browser shows for an HTML fragment: hidden elements and tags dropped, entities decoded."""
+    shown = re.sub(r"<span [^>]*\bhidden>.*?</span>", "", fragment, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", shown))
 
 
 @pytest.fixture
@@ -164,7 +166,11 @@ def test_citation_markers_are_numbered_per_article_in_reading_order(pipeline):
         confidence=0.7,
     )
     message = chat.answer_html(answer)
-    assert re.findall(r"\[(\d+)\]</sup>", message) == ["1", "2", "3"]
+    assert re.findall(r'href="#rag-src-(\d+)"[^>]*>\[(\d+)\]</a></sup>', message) == [
+        ("1", "1"),
+        ("2", "2"),
+        ("3", "3"),
+    ]
     assert "Also reported by" in message
     panel = chat.sources_html(answer, pipeline.index.articles)
     assert re.findall(r'id="rag-src-(\d+)"', panel) == ["1", "2", "3"]
@@ -210,9 +216,198 @@ def test_abstention_says_the_articles_dont_say_and_lists_closest_passages(pipeli
     answer = Answer("What is the population of Milan?", closest=(c,), abstained=True, confidence=0.1)
     message = text_of(chat.answer_html(answer))
     assert message.startswith("The articles don't say.")
-    assert "Closest passages" in message and c.quote in message
+    assert f"Not sure: the closest the articles come is “{c.quote}” [1]" in message
+    assert "too low to answer" in message
     panel = chat.sources_html(answer, pipeline.index.articles)
     assert "Closest passages" in text_of(panel) and "rag-closest" in panel
+
+
+# ---------------------------------------------------------------------------
+# Citations, copy text, labels, headline answer, metadata, furniture (issue 24)
+
+BARE = Article(
+    "bare1",
+    "feeds/wire.jsonl#L3",
+    "Leaders met in Seoul on Monday and agreed <b>three</b> deals",
+    "Leaders met in Seoul on Monday and agreed <b>three</b> deals. They met again on Tuesday.",
+    "en",
+    title_kind="lead",
+)
+
+
+def bare_answer(short: str | None = "three") -> tuple[Answer, Citation]:
+    c = dataclasses.replace(cite(BARE, "Leaders met"), title_kind="lead")  # as rag.query.answer.cite fills it
+    s = span(c, short) if short else None
+    return Answer("How many deals?", (AnswerSentence(c.quote, c, s),), confidence=0.8), c
+
+
+def test_copy_text_is_plain_text_one_line_per_quote_with_unknown_values(pipeline):
+    answer, c = bare_answer()
+    other = cite(article_with(pipeline, "Absichtserklärungen"), "Während des Gipfels")
+    answer = Answer(answer.question, answer.sentences, also_reported=(other,), confidence=0.8)
+    lines = chat.copy_text(answer).split("\n")
+    assert lines[0] == f'"{c.quote}" — unknown, unknown [feeds/wire.jsonl#L3]'
+    assert lines[1] == (
+        f'"{" ".join(other.quote.split())}" — {other.source or "unknown"}, '
+        f"{chat.nice_date(other.published) or 'unknown'} [{other.location}]"
+    )
+    assert len(lines) == 2
+    # The message carries it hidden, escaped; the copy button's script reads its text.
+    message = chat.answer_html(answer)
+    hidden = re.search(r'<span class="rag-copy-text" hidden>(.*?)</span>', message, re.S).group(1)
+    assert html.unescape(hidden) == chat.copy_text(answer) and "<b>" not in hidden
+    no = Answer("q", closest=(c,), abstained=True, confidence=0.1)
+    assert chat.copy_text(no).split("\n") == ["The articles don't say. Closest passages:", lines[0]]
+
+
+def test_messages_carry_a_readable_label_without_markup():
+    answer, _ = bare_answer()
+    label = chat.answer_label(answer)
+    assert label == "Answer: three. Quoted from outlet unknown, date unknown; 1 source; confidence 0.80."
+    assert (
+        html.unescape(re.search(r'class="rag-label" hidden>(.*?)</span>', chat.answer_html(answer)).group(1))
+        == label
+    )
+    no = chat.answer_label(Answer("q", closest=answer.citations, abstained=True, confidence=0.1))
+    assert no.startswith("No answer: The articles don't say.") and "<" not in no
+
+
+def test_markers_link_to_the_source_cards_of_their_own_answer():
+    answer, _ = bare_answer()
+    message = chat.answer_html(answer, key="7")
+    assert 'id="rag-answer-7"' in message
+    assert re.findall(r'<a class="rag-cite-link" href="#rag-src-(\d+)"[^>]*>\[(\d+)\]</a>', message) == [
+        ("1", "1")
+    ]
+    panel = chat.sources_html(answer, {BARE.id: BARE}, key="7")
+    assert 'data-answer="7"' in panel and 'id="rag-src-1"' in panel and chat.source_count(panel) == 1
+    assert chat.source_count(chat.empty_sources_html()) == 0
+
+
+def test_headline_answer_above_the_quotes_only_when_there_is_a_short_answer():
+    message = chat.answer_html(bare_answer()[0])
+    headline = re.search(r'<p class="rag-headline">(.*?)</p>', message).group(1)
+    assert text_of(headline) == "Answer: three"
+    assert message.index("rag-headline") < message.index("rag-said")
+    assert "rag-headline" not in chat.answer_html(bare_answer(None)[0])
+
+
+def test_stand_in_titles_are_marked_everywhere():
+    assert (
+        shown_title("Am 19. Januar 2026 trafen sich", "lead")
+        == "“Am 19. Januar 2026 trafen sich…” (no headline)"
+    )
+    assert (
+        shown_title("2026 01 lee meloni", "file", "2026-01-lee-meloni.txt")
+        == "2026-01-lee-meloni.txt (file name)"
+    )
+    assert shown_title("Summit in Seoul", "headline") == "Summit in Seoul"
+    assert (
+        shown_title("<b>x</b>", "headline") == "<b>x</b>"
+        and chat.title_html("<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
+    )
+    answer, c = bare_answer()
+    card = chat.source_card(chat.SourceEntry(1, "answer", [c]), BARE)
+    title = re.search(r'<div class="rag-title">(.*?)</div>', card).group(1)
+    assert '<span class="rag-standin"' in title and text_of(title).endswith("(no headline)")
+    assert text_of(title).startswith("“Leaders met in Seoul") and "&lt;b&gt;" in title
+    also = Answer("q", answer.sentences, also_reported=(c,), confidence=0.8)
+    item = re.search(r"<li>(.*?)</li>", chat.answer_html(also)).group(1)
+    assert "(no headline)" in text_of(item)
+
+
+def test_unknown_outlet_and_date_and_dates_by_precision():
+    assert [chat.nice_date(d) for d in ("2026-01-19", "2026-01", "2026", None)] == [
+        "19 January 2026",
+        "January 2026",
+        "2026",
+        "",
+    ]
+    answer, c = bare_answer()
+    card = chat.source_card(chat.SourceEntry(1, "answer", [c]), BARE)
+    meta = text_of(re.search(r'<div class="rag-meta">(.*?)</div>', card).group(1))
+    assert meta.startswith("outlet unknown · date unknown · English")
+    assert "— outlet unknown · date unknown" in text_of(chat.answer_html(answer))
+    dated = Citation("a", "T", "x.txt", 0, 1, "T", source="Yonhap", published="2026-01")
+    assert chat._byline(dated) == "Yonhap · January 2026"
+
+
+def test_source_card_links_to_the_original_only_for_http_urls():
+    c = Citation("a", "T", "x.txt", 0, 1, "T", url="https://example.org/a?b=1&c=2")
+    card = chat.source_card(chat.SourceEntry(1, "answer", [c]), None)
+    link = re.search(r'<a class="rag-original" ([^>]*)>', card).group(1)
+    assert 'href="https://example.org/a?b=1&amp;c=2"' in link
+    assert 'target="_blank"' in link and 'rel="noopener noreferrer"' in link
+
+
+def test_furniture_is_shown_marked_in_the_whole_article_never_as_a_quote():
+    text = (
+        "Lee and Meloni shake hands. YONHAP\nSEOUL (AJP) - The two leaders signed three deals.\n"
+        "Related: Other news"
+    )
+    furniture = ((0, 27, "caption"), (28, 34, "credit"), (35, 48, "dateline"), (85, 104, "related"))
+    article = Article(
+        "f1", "f.txt", "Deals", text, "en", "2026-01-19", None, "AJP", None, furniture=furniture
+    )
+    c = cite(article, "The two leaders")
+    card = chat.source_card(chat.SourceEntry(1, "answer", [c]), article)
+    whole = re.search(r'<div class="rag-article">(.*?)</div></details>', card, re.S).group(1)
+    assert text_of(whole) == text
+    found = re.findall(r'<span class="rag-furniture" data-role="([^"]+)"[^>]*>(.*?)</span>', whole)
+    assert found == [
+        ("photo caption", "Lee and Meloni shake hands."),
+        ("credit", "YONHAP"),
+        ("dateline", "SEOUL (AJP) -"),
+        ("related articles", "Related: Other news"),
+    ]
+    assert all("<mark" not in inner for _, inner in found)
+    assert '<mark class="rag-quote">The two leaders signed three deals.</mark>' in whole
+    # the passage around the quote marks the dateline in it too
+    passage = re.search(r'<p class="rag-passage">(.*?)</p>', card).group(1)
+    assert 'data-role="dateline"' in passage and text_of(passage).endswith(c.quote)
+
+
+def test_input_problems_are_brief_notices():
+    assert chat.check_input("   ") == "Type a question first."
+    assert "has no words" in chat.check_input("???")
+    assert chat.check_input("x" * 20_000).startswith("The question is too long")
+    assert "not a date like 2026-01-19" in chat.check_input("Who?", "", "", "2026-13-45")
+    assert chat.check_input("Who visited Seoul?", "en", "unknown", "2026-01-01", "", True) is None
+
+
+def test_undated_and_unknown_outlet_filters():
+    from rag.query.pipeline import Filters
+
+    assert chat.make_filters(since="2026-01-01", include_undated=True) == Filters(
+        since="2026-01-01", include_undated=True
+    )
+    assert chat.make_filters(include_undated=True) is None  # no date bound: nothing to include
+    f = chat.make_filters("", "unknown", "2026-01-01", None, False)
+    assert chat.describe_filters(f) == "outlet unknown, from 2026-01-01, undated left out"
+
+
+def test_a_refused_turn_is_marked_for_a_notice_not_remembered(pipeline):
+    t = chat.take_turn(pipeline, "Who visited Seoul?", [], [], {}, {}, "", "", "tomorrow", None)
+    assert t.reply.refused and "not a date" in t.reply.refused and t.asked == [] and t.turns == {}
+
+
+def test_thumbs_are_saved_as_feedback_and_a_failure_is_a_notice(pipeline, app_settings):
+    q = "Who visited Seoul in January 2026?"
+    t = chat.take_turn(pipeline, q, chat.add_question(q, []), [], {}, {})
+    assert set(t.turns) == {1}
+    assert chat.record_verdict(app_settings, t.turns, 1, True) == (True, "Thanks: saved as a good answer.")
+    ok, message = chat.record_verdict(app_settings, t.turns, [1, None], False)
+    assert ok and message.startswith("Thanks: saved as a poor answer")
+    saved = [json.loads(x) for x in app_settings.feedback_file.read_text().splitlines()]
+    assert [x["verdict"] for x in saved] == ["up", "down"] and saved[0]["question"] == q
+    assert saved[0]["answer"]["question"] == q
+    assert chat.record_verdict(app_settings, t.turns, 0, True) == (True, "Only answers can be rated.")
+    assert chat.record_verdict(app_settings, t.turns, 1, None)[0]  # taken back: nothing saved
+    assert len(app_settings.feedback_file.read_text().splitlines()) == 2
+    app_settings.feedback_file.unlink()
+    app_settings.feedback_file.mkdir()  # cannot be written
+    ok, message = chat.record_verdict(app_settings, t.turns, 1, True)
+    assert not ok and message.startswith("Feedback not saved:") and "Traceback" not in message
 
 
 # ---------------------------------------------------------------------------
@@ -237,7 +432,11 @@ def test_filter_choices_come_from_the_index(pipeline):
     langs, outlets = chat.filter_choices(pipeline.index.articles)
     assert langs[0] == ("Any language", "") and outlets[0] == ("Any outlet", "")
     assert {v for _, v in langs[1:]} == {a.language for a in pipeline.index.articles.values()}
-    assert {v for _, v in outlets[1:]} == {a.source for a in pipeline.index.articles.values() if a.source}
+    articles = pipeline.index.articles.values()
+    named = {a.source for a in articles if a.source}
+    unnamed = sum(1 for a in articles if not a.source)
+    assert unnamed and {v for _, v in outlets[1:]} == named | {"unknown"}
+    assert outlets[-1] == (f"outlet unknown ({unnamed})", "unknown")  # the filter's value for them
 
 
 class Spy:
@@ -293,7 +492,10 @@ def test_filters_that_exclude_every_article_say_so(pipeline):
         pipeline, "Who visited Seoul?", [], [], {}, "", "", "1990-01-01", "1990-12-31"
     )
     reply = text_of(chat_log[-1]["content"])
-    assert "No indexed article matches the filters (from 1990-01-01, until 1990-12-31)" in reply
+    assert (
+        "No indexed article matches the filters (from 1990-01-01, until 1990-12-31, undated left out)"
+        in reply
+    )
     assert "In the index: languages de, en" in reply  # what the filters could be instead
 
 
@@ -384,6 +586,7 @@ def test_a_long_conversation_sends_only_its_last_questions(pipeline):
         ({"question": ["Who visited Seoul?"]}, r"^the question must be text, got list"),
         ({"question": "x" * 5000}, r"^the question is too long \(5,000 characters\); the limit is 2,000"),
         ({"question": "🙂🙂🙂"}, r"^the question '🙂🙂🙂' has no words"),
+        ({"include_undated": "yes"}, r"^include_undated must be true or false, got 'yes'"),
     ],
 )
 def test_api_refuses_a_bad_parameter_with_a_message_naming_it(api, params, message):
@@ -402,6 +605,7 @@ def test_api_accepts_what_the_chat_and_programs_send(api):
         {"language": None, "outlet": None, "since": None, "until": None, "history": None},
         {"history": asked},
         {"history": asked[:HISTORY_TURNS] + ["", "   "]},
+        {"outlet": "unknown", "since": "2026-01-01", "include_undated": True},
     ):
         out = api("When did she arrive?", **params)
         assert tuple(out) == ANSWER_KEYS, (params, out)

@@ -6,13 +6,25 @@ background and calls ``launch(app, ...)``. Everything the user sees is made here
 functions that tests call without a browser:
 
     reply = answer_question(pipeline, "Who visited Seoul?", history=(), filters=None)
-    reply.html           # the chat message: quotes, short answer marked, [1] [2] markers
-    reply.sources_html   # the sources panel: one card per cited article, quote in <mark>,
-                         # the whole article in an expander with the quote marked in place
+    reply.html           # the chat message: "Answer: <short answer>", the quotes with it marked
+                         # and [1] [2] markers linking to the cards ("Not sure: the closest the
+                         # articles come is ..." below the confidence needed to answer)
+    reply.sources_html   # the sources panel: one card per cited article (a stand-in title
+                         # marked as one, outlet and date or "unknown", a link to the original),
+                         # quote in <mark>, the whole article in an expander with the quote
+                         # marked in place and its captions, credits, ... marked as such
+    copy_text(answer)    # what the copy button copies: '"quote" — Outlet, date [file]' lines
     status_html(pipeline, settings)   # articles, chunks, model, build time, files waiting
 
-The app also has filters (language, outlet, dates), an "Update index" button (an
-incremental ``rag index`` in the app) and one JSON endpoint for programs,
+The page's script (:data:`HEAD_JS`) does what sanitised chat messages cannot: a marker scrolls to
+its card and highlights it, the copy button copies the plain text, messages get readable
+accessible names. Input problems (empty question, a bad date) are brief notices, never chat
+bubbles; Ask is disabled while the box is empty or a question is being answered; 👍/👎 on an
+answer are saved by ``rag.present.feedback``. On a phone the header stacks and the sources fold
+right under the chat as "Sources (n)".
+
+The app also has filters (language, outlet or "unknown", dates, undated articles in or out), an
+"Update index" button (an incremental ``rag index`` in the app) and one JSON endpoint for programs,
 ``/ask`` (``gradio_client.Client(url).predict(question, api_name="/ask")``, the
 same dict as ``rag ask --json``); the UI's own events are not exposed as API.
 
@@ -32,6 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import logging
 import re
 import threading
@@ -44,6 +57,14 @@ import gradio as gr
 
 from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMismatchError, QuestionError, RagError
+from rag.present.render import (
+    STAND_IN_NOTES,
+    UNKNOWN,
+    date_text,
+    nice_date,
+    outlet_text,
+    shown_title,
+)
 from rag.types import Answer, Article, Citation, Span
 
 if TYPE_CHECKING:
@@ -53,6 +74,7 @@ LOG = logging.getLogger(__name__)
 
 TITLE = "rag-news"
 NO_ANSWER = "The articles don't say."
+NOT_SURE = "Not sure: the closest the articles come is"
 STATUS_EVERY = 30.0  # seconds between status polls (which also pick up a new index)
 PASSAGE_CHARS = 260  # context shown on each side of a quote in a source card
 LANGUAGE_NAMES = {"en": "English", "de": "German", "ko": "Korean", "und": "unknown language"}
@@ -85,15 +107,16 @@ def language_name(code: str | None) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
-def nice_date(value: str | None) -> str:
-    """'2026-01-19' -> '19 Jan 2026'; anything else is returned unchanged ('' for None)."""
-    if not value:
-        return ""
-    try:
-        d = dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return value
-    return f"{d.day} {d.strftime('%b')} {d.year}"
+def title_html(title: str | None, kind: str = "headline", location: str = "", limit: int = 0) -> str:
+    """:func:`rag.present.render.shown_title` as HTML: a stand-in title in its own style, its note muted."""
+    text = shown_title(title, kind, location, limit)
+    if kind not in STAND_IN_NOTES:
+        return esc(text)
+    words, _, note = text.rpartition(" (")
+    return (
+        f'<span class="rag-standin" title="This article has no headline: a stand-in is shown">{esc(words)}'
+        f'</span> <span class="rag-standin-note">({esc(note)}</span>'
+    )
 
 
 def safe_url(url: str | None) -> str | None:
@@ -153,6 +176,48 @@ def highlight(
     joined = "".join(out)
     joined = joined.replace(f'</mark><mark class="{mark_class}">', "")
     return joined.replace(close_tag + open_tag, "")
+
+
+FURNITURE_NAMES = {
+    "caption": "photo caption",
+    "credit": "credit",
+    "byline": "byline",
+    "dateline": "dateline",
+    "related": "related articles",
+}
+
+
+def article_html(
+    text: str,
+    marks: Sequence[tuple[int, int]] = (),
+    strong: Sequence[tuple[int, int]] = (),
+    furniture: Sequence[tuple[int, int, str]] = (),
+    *,
+    base: int = 0,
+) -> str:
+    """:func:`highlight` for a stretch of an article (``text`` starts at offset ``base``), with its
+    furniture (captions, credits, bylines, datelines, related links) wrapped in a muted
+    ``<span class="rag-furniture">`` whose role ("photo caption", ...) the CSS shows before it:
+    visible, marked, never a quote. The text itself is unchanged.
+    """
+    n = len(text)
+    cuts: list[tuple[int, int, str]] = []
+    for start, end, role in sorted(furniture):
+        s, e = max(start - base, 0), min(end - base, n)
+        if s < e and (not cuts or s >= cuts[-1][1]):
+            cuts.append((s, e, FURNITURE_NAMES.get(role, role)))
+    out, at = [], 0
+    for s, e, name in [*cuts, (n, n, "")]:
+        if at < s:
+            out.append(highlight(text[at:s], marks, strong, base=base + at))
+        if s < e:
+            inner = highlight(text[s:e], marks, strong, base=base + s)
+            out.append(
+                f'<span class="rag-furniture" data-role="{esc(name)}" '
+                f'title="{esc(name)}: not the article\'s own text, never quoted as an answer">{inner}</span>'
+            )
+        at = max(at, e)
+    return "".join(out)
 
 
 def short_in_quote(citation: Citation, span: Span | None) -> tuple[int, int] | None:
@@ -229,23 +294,9 @@ def number_sources(answer: Answer) -> list[SourceEntry]:
     return entries
 
 
-def short_title(text: str, limit: int = 60) -> str:
-    """A title cut at a word boundary.
-
-    >>> short_title("A rather long headline about a summit in Seoul", 20)
-    'A rather long…'
-    """
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:-") + "…"
-
-
 def _byline(c: Citation) -> str:
-    """'Korea Herald · 19 Jan 2026', the outlet falling back to a shortened title."""
-    parts = [c.source or short_title(c.title or c.location), nice_date(c.published)]
-    return " · ".join(esc(p) for p in parts if p)
+    """'Korea Herald · 19 January 2026', "outlet unknown" / "date unknown" where the article gives none."""
+    return f"{esc(outlet_text(c.source))} · {esc(date_text(c.published))}"
 
 
 def quoted(text_html: str, raw: str) -> str:
@@ -256,26 +307,75 @@ def quoted(text_html: str, raw: str) -> str:
 
 
 def _marker(number: int) -> str:
-    return f'<sup class="rag-cite" title="source {number}">[{number}]</sup>'
+    """A citation marker: a link to source card ``number`` (the page's script scrolls to it and
+    highlights it; without the script the link still jumps to it)."""
+    return (
+        f'<sup class="rag-cite"><a class="rag-cite-link" href="#rag-src-{number}" '
+        f'title="Show source {number}">[{number}]</a></sup>'
+    )
 
 
-def answer_html(answer: Answer) -> str:
-    """The chat message for an answer: the quoted sentences with the short answer marked and
-    a numbered marker each, then "Also reported by", or the no-answer reply with the closest
-    passages."""
+def copy_line(c: Citation) -> str:
+    """One quote as plain text: ``"quote" — Outlet, date [file]`` ("unknown" where not known)."""
+    quote = " ".join(c.quote.split())
+    return f'"{quote}" — {c.source or UNKNOWN}, {nice_date(c.published) or UNKNOWN} [{c.location}]'
+
+
+def copy_text(answer: Answer) -> str:
+    """What the copy button copies: plain text, one line per quote (the answer's quotes, then the
+    other reports); an abstention says so first, then gives the closest passages."""
+    if answer.sentences and not answer.abstained:
+        return "\n".join(copy_line(c) for c in (*answer.citations, *answer.also_reported))
+    lines = [NO_ANSWER + (" Closest passages:" if answer.closest else "")]
+    return "\n".join(lines + [copy_line(c) for c in answer.closest])
+
+
+def answer_label(answer: Answer) -> str:
+    """A short, readable accessible name for an answer message (no markup)."""
+    entries = number_sources(answer)
+    if answer.sentences and not answer.abstained:
+        short = answer.short_answer
+        head = f"Answer: {short.text}." if short is not None else "Answer quoted from the articles."
+        first = answer.sentences[0].citation
+        n = len(entries)
+        return (
+            f"{head} Quoted from {outlet_text(first.source)}, {date_text(first.published)}; "
+            f"{n} source{'s' if n != 1 else ''}; confidence {answer.confidence:.2f}."
+        )
+    if answer.closest:
+        c = answer.closest[0]
+        return (
+            f"No answer: {NO_ANSWER} Closest passage from {outlet_text(c.source)}, {date_text(c.published)}."
+        )
+    return f"No answer: {NO_ANSWER}"
+
+
+def answer_html(answer: Answer, key: str = "") -> str:
+    """The chat message for an answer: the short answer as a headline, the quoted sentences with
+    the short answer marked and a numbered marker each (a link to its source card), then "Also
+    reported by"; or, below the confidence needed to answer, the no-answer reply saying in words
+    what the closest passage is. ``key`` names the answer (its sources panel carries the same).
+    Hidden in the message: its plain-text copy and its accessible name, which the page's script
+    gives the copy button and the message."""
     entries = number_sources(answer)
     number_of = {(e.role, e.first.article_id): e.number for e in entries}
 
     def citation_list(title: str, role: str, citations: Sequence[Citation]) -> str:
         items = "".join(
-            f"<li>{_marker(number_of[(role, c.article_id)])} <b>{_byline(c)}</b>: "
-            f"{quoted(esc(c.quote), c.quote)}</li>"
+            f"<li>{_marker(number_of[(role, c.article_id)])} <b>{_byline(c)}</b>, "
+            f"{title_html(c.title, c.title_kind, c.location, 60)}: {quoted(esc(c.quote), c.quote)}</li>"
             for c in citations
         )
         return f'<div class="rag-also"><div class="rag-also-title">{title}</div><ul>{items}</ul></div>'
 
-    parts: list[str] = ['<div class="rag-answer">']
+    anchor = f' id="rag-answer-{esc(key)}"' if key else ""
+    parts: list[str] = [f'<div class="rag-answer"{anchor}>']
     if answer.sentences and not answer.abstained:
+        if answer.short_answer is not None:
+            parts.append(
+                f'<p class="rag-headline"><span class="rag-headline-label">Answer:</span> '
+                f"<strong>{esc(answer.short_answer.text)}</strong></p>"
+            )
         for s in answer.sentences:
             c = s.citation
             short = short_in_quote(c, s.short_answer)
@@ -298,7 +398,16 @@ def answer_html(answer: Answer) -> str:
     else:
         parts.append(f'<p class="rag-none">{esc(NO_ANSWER)}</p>')
         if answer.closest:
-            parts.append(citation_list("Closest passages", "closest", answer.closest))
+            c = answer.closest[0]
+            parts.append(
+                f'<p class="rag-not-sure">{esc(NOT_SURE)} {quoted(esc(c.quote), c.quote)} '
+                f'{_marker(number_of[("closest", c.article_id)])} <span class="rag-by-inline">— '
+                f"{_byline(c)}</span> (confidence {answer.confidence:.2f}, too low to answer).</p>"
+            )
+            if answer.closest[1:]:
+                parts.append(citation_list("Other close passages", "closest", answer.closest[1:]))
+    parts.append(f'<span class="rag-copy-text" hidden>{esc(copy_text(answer))}</span>')
+    parts.append(f'<span class="rag-label" hidden>{esc(answer_label(answer))}</span>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -319,40 +428,45 @@ SECTION_TITLES = {
 
 
 def source_card(entry: SourceEntry, article: Article | None) -> str:
-    """One source card: title, outlet, date, language, the passage with the quote marked, and
-    the whole article (when the quote can be checked against it) with every quote marked."""
+    """One source card: title (a stand-in marked as one), a link to the original where its URL is
+    known, outlet, date, language, the passage with the quote marked, and the whole article (when
+    the quote can be checked against it) with every quote marked and its furniture (captions,
+    credits, ...) shown muted and named."""
     c = entry.first
     spans = [(x.start, x.end) for x in entry.citations]
     checked = article is not None and all(article.text[x.start : x.end] == x.quote for x in entry.citations)
     url = safe_url(c.url or (article.url if article else None))
-    title = esc(c.title or (article.title if article else "") or c.location)
-    title_html = (
-        f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{title}</a>'
+    kind = c.title_kind if c.title_kind in STAND_IN_NOTES or not article else article.title_kind
+    title = title_html(c.title or (article.title if article else ""), kind, c.location)
+    link = (
+        f'<a class="rag-original" href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
+        "Open the original ↗</a>"
         if url
-        else title
+        else ""
     )
     meta = [
-        esc(c.source) if c.source else "",
-        esc(nice_date(c.published)),
+        esc(outlet_text(c.source)),
+        esc(date_text(c.published)),
         esc(language_name(c.language)),
         f'<span class="rag-loc">{esc(c.location)}</span>' if c.location and c.location != url else "",
     ]
+    furniture = article.furniture if article is not None else ()
     out = [
-        f'<article class="rag-card rag-{esc(entry.role)}" id="rag-src-{entry.number}" '
+        f'<article class="rag-card rag-{esc(entry.role)}" id="rag-src-{entry.number}" tabindex="-1" '
         f'data-article="{esc(c.article_id)}">',
-        f'<header><span class="rag-num">{entry.number}</span><div><div class="rag-title">{title_html}</div>'
-        f'<div class="rag-meta">{" · ".join(m for m in meta if m)}</div></div></header>',
+        f'<header><span class="rag-num">{entry.number}</span><div><div class="rag-title">{title}</div>'
+        f'<div class="rag-meta">{" · ".join(m for m in meta if m)}</div>{link}</div></header>',
     ]
     if checked:
         assert article is not None
         text = article.text
         for x in entry.citations:
             lo, hi = passage_bounds(text, x.start, x.end)
-            body = highlight(text[lo:hi], [(x.start, x.end)], entry.shorts, base=lo)
+            body = article_html(text[lo:hi], [(x.start, x.end)], entry.shorts, furniture, base=lo)
             before = "…" if lo > 0 and text[lo - 1] != "\n" else ""
             after = "…" if hi < len(text) and text[hi] != "\n" else ""
             out.append(f'<p class="rag-passage">{before}{body}{after}</p>')
-        whole = highlight(text, spans, entry.shorts)
+        whole = article_html(text, spans, entry.shorts, furniture)
         out.append(
             '<details class="rag-full"><summary>Read the whole article</summary>'
             f'<div class="rag-article">{whole}</div></details>'
@@ -364,12 +478,16 @@ def source_card(entry: SourceEntry, article: Article | None) -> str:
     return "".join(out)
 
 
-def sources_html(answer: Answer, articles: Mapping[str, Article]) -> str:
-    """The sources panel for one answer (``articles`` is the index's id -> Article)."""
+def sources_html(answer: Answer, articles: Mapping[str, Article], key: str = "") -> str:
+    """The sources panel for one answer (``articles`` is the index's id -> Article); ``key`` is
+    the answer's, as given to :func:`answer_html`, so that its markers find this panel."""
     entries = number_sources(answer)
     if not entries:
         return empty_sources_html("No passage of the articles comes close to this question.")
-    out = ['<div class="rag-sources">', f'<div class="rag-asked">“{esc(answer.question)}”</div>']
+    out = [
+        f'<div class="rag-sources" data-answer="{esc(key)}" data-count="{len(entries)}">',
+        f'<div class="rag-asked">“{esc(answer.question)}”</div>',
+    ]
     role = None
     for e in entries:
         if e.role != role:
@@ -378,6 +496,11 @@ def sources_html(answer: Answer, articles: Mapping[str, Article]) -> str:
         out.append(source_card(e, articles.get(e.first.article_id)))
     out.append("</div>")
     return "".join(out)
+
+
+def source_count(panel: str | None) -> int:
+    """How many source cards a sources panel holds."""
+    return (panel or "").count('<article class="rag-card ')
 
 
 def empty_sources_html(message: str | None = None) -> str:
@@ -396,6 +519,11 @@ class Reply:
     sources_html: str  # the sources panel
     asked: str | None  # the question to remember for follow-ups; None when it was refused
     answer: Answer | None = None
+    refused: str | None = None  # why the question or the filters were refused (the app's notice)
+    key: str = ""  # names the answer and its sources panel (citation markers find their cards)
+
+
+_ANSWER_KEYS = itertools.count(1)
 
 
 def answer_question(
@@ -416,7 +544,9 @@ def answer_question(
         if message:
             return Reply(notice_html(message), empty_sources_html(), None)
         answer = pipeline.ask(question, filters=filters, history=tuple(history)[-HISTORY_TURNS:])
-    except RagError as e:  # a QuestionError (empty, too long, ...) or a problem with the index
+    except QuestionError as e:  # empty, too long, no words, ...
+        return Reply(error_html(str(e)), empty_sources_html(), None, refused=str(e))
+    except RagError as e:  # a problem with the index
         return Reply(error_html(str(e)), empty_sources_html(), None)
     except Exception:
         LOG.exception("answering %r failed", question)
@@ -429,7 +559,10 @@ def answer_question(
         )
     # A new index may have been swapped in while answering: look articles up in both.
     articles = ChainMap(pipeline.index.articles, index.articles)
-    return Reply(answer_html(answer), sources_html(answer, articles), answer.question, answer)
+    key = str(next(_ANSWER_KEYS))
+    return Reply(
+        answer_html(answer, key), sources_html(answer, articles, key), answer.question, answer, key=key
+    )
 
 
 def no_match_message(filters: Filters | None, articles: Mapping[str, Article]) -> str | None:
@@ -456,6 +589,7 @@ def api_ask(
     since: object = "",
     until: object = "",
     history: object = None,
+    include_undated: object = False,
 ) -> dict:
     """The ``/ask`` API: the answer as ``rag ask --json`` gives it, or ``{"error": message}``.
 
@@ -468,7 +602,9 @@ def api_ask(
 
     try:
         _reload(pipeline)
-        filters = make_filters(language, outlet, since, until)
+        if not isinstance(include_undated, bool):
+            raise QuestionError(f"include_undated must be true or false, got {include_undated!r:.40}")
+        filters = make_filters(language, outlet, since, until, include_undated)
         message = no_match_message(filters, pipeline.index.articles)
         if message:
             return {"error": message}
@@ -487,11 +623,13 @@ def describe_filters(filters: Filters) -> str:
     if filters.language:
         parts.append(language_name(filters.language))
     if filters.source:
-        parts.append(filters.source)
+        parts.append(f"outlet {UNKNOWN}" if filters.source.casefold() == UNKNOWN else filters.source)
     if filters.since:
         parts.append(f"from {filters.since}")
     if filters.until:
         parts.append(f"until {filters.until}")
+    if filters.since or filters.until:
+        parts.append("undated included" if getattr(filters, "include_undated", False) else "undated left out")
     return ", ".join(parts)
 
 
@@ -555,13 +693,18 @@ def _choice(value: object, name: str, rule: str) -> str | None:
 
 
 def make_filters(
-    language: object = None, source: object = None, since: object = None, until: object = None
+    language: object = None,
+    source: object = None,
+    since: object = None,
+    until: object = None,
+    include_undated: object = False,
 ) -> Filters | None:
     """The UI's (or the ``/ask`` API's) filter values ("" or None means any) as ``Filters``, or None
     when nothing is set. A value of the wrong type or form (a language that is not a code, a date
     that is not YYYY-MM-DD), or a range that ends before it starts, is a QuestionError that names
     the filter and says what it takes. Values of the right form that no article has are left to
-    :func:`no_match_message`, which says what the index has."""
+    :func:`no_match_message`, which says what the index has. The outlet "unknown" means the
+    articles that name none; ``include_undated`` lets undated articles pass a date bound."""
     from rag.query.pipeline import Filters
 
     language_rule = 'a language code such as en, de or ko, or "" for any'
@@ -576,6 +719,8 @@ def make_filters(
     values = {"language": language, "source": source, "since": since_d, "until": until_d}
     if not any(values.values()):
         return None
+    if (since_d or until_d) and include_undated is True:
+        values["include_undated"] = True
     try:
         return Filters(**values)
     except RagError as e:
@@ -587,14 +732,19 @@ def filter_choices(articles: Mapping[str, Article]) -> tuple[list[tuple[str, str
     first choice of each, value "", means any."""
     langs: dict[str, int] = {}
     outlets: dict[str, int] = {}
+    no_outlet = 0
     for a in articles.values():
         langs[a.language] = langs.get(a.language, 0) + 1
-        if a.source:
+        if a.source and a.source.strip():
             outlets[a.source] = outlets.get(a.source, 0) + 1
+        else:
+            no_outlet += 1
     lang_choices = [("Any language", "")] + [
         (f"{language_name(code)} ({n})", code) for code, n in sorted(langs.items(), key=lambda kv: -kv[1])
     ]
     outlet_choices = [("Any outlet", "")] + [(f"{name} ({n})", name) for name, n in sorted(outlets.items())]
+    if no_outlet:
+        outlet_choices.append((f"outlet {UNKNOWN} ({no_outlet})", UNKNOWN))
     return lang_choices, outlet_choices
 
 
@@ -811,32 +961,128 @@ def add_question(question: str | None, chat: list[dict] | None) -> list[dict]:
     return chat
 
 
+def check_input(question: str | None, *filters: object) -> str | None:
+    """Why the question or the filters cannot be sent (a brief notice for the person), or None.
+
+    >>> check_input("   ")
+    'Type a question first.'
+    """
+    from rag.query.question import clean_question, has_words
+
+    try:
+        text = clean_question(question or "")
+        if not has_words(text):
+            return f"The question {text[:40]!r} has no words: ask in words, e.g. {EXAMPLES[0][1]!r}"
+        make_filters(*filters)
+    except QuestionError as e:
+        message = str(e)
+        if message == "the question is empty":
+            return "Type a question first."
+        return message[:1].upper() + message[1:]
+    return None
+
+
+@dataclass
+class Turn:
+    """The state after one question: the chat, the questions asked, the sources panel of each
+    answer (chat message index -> HTML), what each answer was (message index -> the record the
+    👍/👎 buttons save), the panel to show and the reply."""
+
+    chat: list[dict]
+    asked: list[str]
+    panels: dict[int, str]
+    turns: dict[int, dict]
+    panel: str
+    reply: Reply
+
+
+def take_turn(
+    pipeline: Pipeline,
+    question: str | None,
+    chat: list[dict] | None,
+    asked: list[str] | None,
+    panels: dict[int, str] | None,
+    turns: dict[int, dict] | None = None,
+    *filter_values: object,
+) -> Turn:
+    """One turn: answer ``question`` with the conversation's previous questions ``asked`` as
+    history and the UI's filters (language, outlet, since, until, include undated)."""
+    from rag.present.render import answer_to_dict
+
+    chat, asked, panels, turns = list(chat or []), list(asked or []), dict(panels or {}), dict(turns or {})
+    history = list(asked)
+    filters = None
+    try:
+        filters = make_filters(*filter_values)
+    except QuestionError as e:
+        reply = Reply(error_html(str(e)), empty_sources_html(), None, refused=str(e))
+    else:
+        reply = answer_question(pipeline, question or "", history=asked, filters=filters)
+    chat.append({"role": "assistant", "content": reply.html})
+    panels[len(chat) - 1] = reply.sources_html
+    if reply.answer is not None:
+        turns[len(chat) - 1] = {
+            "question": reply.answer.question,
+            "answer": answer_to_dict(reply.answer),
+            "history": history[-MAX_FEEDBACK_HISTORY:],
+            "filters": None if filters is None else {k: v for k, v in vars(filters).items() if v},
+            "index_build": getattr(pipeline.index, "build_id", None),
+        }
+    if reply.asked:
+        asked.append(reply.asked)
+    return Turn(chat, asked, panels, turns, reply.sources_html, reply)
+
+
+MAX_FEEDBACK_HISTORY = 5  # earlier questions saved with a 👍/👎
+
+
 def respond(
     pipeline: Pipeline,
     question: str | None,
     chat: list[dict] | None,
     asked: list[str] | None,
     panels: dict[int, str] | None,
-    language: str | None = None,
-    outlet: str | None = None,
-    since: object = None,
-    until: object = None,
+    *filter_values: object,
 ) -> tuple[list[dict], list[str], dict[int, str], str]:
-    """One turn: answer ``question`` with the conversation's previous questions ``asked`` as
-    history and the UI's filters; returns the new chat, questions, panels (chat message index
-    -> sources HTML) and the sources panel to show."""
-    chat, asked, panels = list(chat or []), list(asked or []), dict(panels or {})
+    """:func:`take_turn` without the feedback records: the new chat, questions, panels (chat
+    message index -> sources HTML) and the sources panel to show."""
+    t = take_turn(pipeline, question, chat, asked, panels, None, *filter_values)
+    return t.chat, t.asked, t.panels, t.panel
+
+
+def record_verdict(
+    settings: Settings, turns: Mapping[int, dict] | None, index: object, liked: object
+) -> tuple[bool, str]:
+    """Save a 👍 (``liked`` True) or 👎 (False) on the answer at chat message ``index`` to the
+    feedback file; returns whether nothing went wrong and the notice to show. Anything else (a
+    thumb taken back, a message that is not an answer) saves nothing and says so."""
+    if isinstance(index, list | tuple):
+        index = index[0] if index else None
+    record = (turns or {}).get(index) if isinstance(index, int) else None
+    if record is None:
+        return True, "Only answers can be rated."
+    if liked is not True and liked is not False:
+        return True, "Rating taken back (what was saved stays in the feedback file)."
+    verdict = "up" if liked else "down"
+    path = getattr(settings, "feedback_file", None) or settings.index_dir / "feedback.jsonl"
     try:
-        filters = make_filters(language, outlet, since, until)
-    except QuestionError as e:
-        reply = Reply(error_html(str(e)), empty_sources_html(), None)
-    else:
-        reply = answer_question(pipeline, question or "", history=asked, filters=filters)
-    chat.append({"role": "assistant", "content": reply.html})
-    panels[len(chat) - 1] = reply.sources_html
-    if reply.asked:
-        asked.append(reply.asked)
-    return chat, asked, panels, reply.sources_html
+        from rag.present.feedback import record_feedback
+
+        record_feedback(
+            path,
+            question=record["question"],
+            answer=record["answer"],
+            verdict=verdict,
+            history=record["history"],
+            filters=record["filters"],
+            index_build=record.get("index_build"),
+        )
+    except (ImportError, OSError, RagError, ValueError, TypeError) as e:
+        LOG.warning("feedback not saved to %s: %s", path, e)
+        return False, f"Feedback not saved: {e}"
+    if liked:  # in words: a phone or server without an emoji font shows 👍 as a box
+        return True, "Thanks: saved as a good answer."
+    return True, "Thanks: saved as a poor answer; it helps find what went wrong."
 
 
 def panel_for(panels: dict[int, str] | None, message_index: int) -> str | None:
@@ -902,6 +1148,141 @@ mark.rag-quote { background: #fef08a; color: inherit; padding: 0 .1em; border-ra
 .rag-full summary { cursor: pointer; font-size: .85rem; color: var(--color-accent); }
 .rag-article { white-space: pre-wrap; max-height: 22rem; overflow-y: auto; margin-top: .4rem; padding: .5rem;
   border-radius: 6px; background: var(--background-fill-secondary); font-size: .88rem; line-height: 1.55; }
+
+.rag-header h1 { white-space: nowrap; }
+.rag-headline { margin: 0 0 .5rem; font-size: 1.05rem; }
+.rag-headline-label { font-weight: 600; color: var(--body-text-color-subdued); }
+.rag-not-sure { margin: 0 0 .4rem; }
+.rag-by-inline { font-size: .82rem; color: var(--body-text-color-subdued); }
+.rag-cite a { color: var(--color-accent); text-decoration: none; border-radius: 3px; padding: 0 .1em; }
+.rag-cite a:hover, .rag-cite a:focus-visible { text-decoration: underline;
+  background: var(--background-fill-secondary); }
+.rag-standin { font-style: italic; }
+.rag-standin-note { font-size: .8em; font-weight: 400; font-style: normal;
+  color: var(--body-text-color-subdued); }
+.rag-original { display: inline-block; margin-top: .15rem; font-size: .8rem; color: var(--color-accent); }
+.rag-furniture { color: var(--body-text-color-subdued); font-size: .9em; }
+.rag-furniture::before { content: attr(data-role); display: inline-block; margin-right: .35em;
+  padding: 0 .3em;
+  border: 1px solid var(--border-color-primary); border-radius: 3px; font-size: .68rem; font-style: normal;
+  text-transform: uppercase; letter-spacing: .04em; white-space: nowrap; }
+.rag-card { scroll-margin-top: .5rem; }
+.rag-card.rag-flash { outline: 3px solid var(--color-accent); outline-offset: 1px;
+  animation: rag-flash 1.8s ease-out; }
+@keyframes rag-flash { from { background: #fef9c3; } to { background: var(--block-background-fill); } }
+.dark .rag-card.rag-flash { animation: none; }
+@media (max-width: 720px) {
+  #rag-top { flex-direction: column; gap: .4rem; }
+  #rag-top > * { min-width: 0 !important; width: 100%; }
+  .rag-header h1 { font-size: 1.35rem; }
+  .rag-stat { white-space: normal; }
+  .rag-status code { word-break: break-all; }
+  #rag-main { flex-direction: column; }
+  #rag-main > * { min-width: 0 !important; width: 100%; }
+  #rag-left { display: contents; }
+  #rag-chat { order: -2; }
+  #rag-side { order: -1; }
+  #rag-chat { height: min(560px, 42vh) !important; }
+  #rag-sources { max-height: none; }
+}
+"""
+
+# Loaded once in the page's <head>: what the sanitised chat messages cannot carry themselves.
+# - A citation marker [n] scrolls to source card n of its own answer and highlights it (the
+#   sources panel first shows that answer's sources: clicking a message selects it).
+# - The copy button copies the message's plain text (its hidden .rag-copy-text), not its HTML.
+# - Each message's accessible name is readable text (its hidden .rag-label, or its text), not HTML.
+HEAD_JS = """
+(() => {
+  if (window.__ragChat) return;
+  window.__ragChat = true;
+  const plain = (text) => {
+    if (typeof text !== 'string' || text.indexOf('rag-copy-text') < 0) return text;
+    const el = new DOMParser().parseFromString(text, 'text/html').querySelector('.rag-copy-text');
+    return el ? el.textContent : text;
+  };
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    const write = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (text) => write(plain(text));
+  }
+  document.addEventListener('copy', (event) => {
+    const box = event.target && event.target.tagName === 'TEXTAREA' ? event.target : document.activeElement;
+    if (box && box.tagName === 'TEXTAREA' && box.value.indexOf('rag-copy-text') >= 0) {
+      event.clipboardData.setData('text/plain', plain(box.value));
+      event.preventDefault();
+    }
+  }, true);
+
+  let wanted = null;
+  const openSources = () => {
+    const toggle = document.querySelector('#rag-sources-box button.label-wrap');
+    if (toggle && !toggle.classList.contains('open')) toggle.click();
+  };
+  const showWanted = () => {
+    if (!wanted || Date.now() > wanted.until) return;
+    const panels = Array.from(document.querySelectorAll('#rag-sources .rag-sources'));
+    const panel = panels.find((p) => p.dataset.answer === wanted.key) || (wanted.key ? null : panels[0]);
+    const card = panel && panel.querySelector('[id="rag-src-' + wanted.n + '"]');
+    if (!card || card === wanted.card) return;  // not there yet, or already shown
+    wanted.card = card;
+    document.querySelectorAll('.rag-card.rag-flash').forEach((c) => c.classList.remove('rag-flash'));
+    void card.offsetWidth;
+    card.classList.add('rag-flash');
+    openSources();
+    requestAnimationFrame(() => {
+      card.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      card.focus({ preventScroll: true });
+    });
+  };
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a.rag-cite-link');
+    if (!link) return;
+    event.preventDefault();
+    const answer = link.closest('.rag-answer');
+    wanted = {
+      key: answer && answer.id ? answer.id.replace('rag-answer-', '') : '',
+      n: (link.getAttribute('href') || '').replace('#rag-src-', ''),
+      until: Date.now() + 3000,
+      card: null,
+    };
+    showWanted();
+  });
+
+  const label = (msg) => {
+    const own = msg.querySelector('.rag-label');
+    const text = (own ? own.textContent : msg.innerText || '').replace(/\\s+/g, ' ').trim().slice(0, 300);
+    if (msg.dataset.testid === 'user') return 'Your question: ' + text;
+    return own ? text : 'Reply: ' + text;
+  };
+  let queued = false;
+  const tidy = () => {
+    queued = false;
+    document.querySelectorAll('#rag-chat [data-testid=bot], #rag-chat [data-testid=user]').forEach((msg) => {
+      const name = label(msg);
+      if (name && msg.getAttribute('aria-label') !== name) msg.setAttribute('aria-label', name);
+    });
+    showWanted();
+  };
+  new MutationObserver(() => {
+    if (!queued) { queued = true; requestAnimationFrame(tidy); }
+  }).observe(document.documentElement, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label'],
+  });
+})();
+"""
+
+# Run once the app is shown: the question box is focused on wide screens only (on a phone focus
+# would scroll the header away and open the keyboard), and there the sources start folded.
+ON_LOAD_JS = """
+() => {
+  if (window.matchMedia('(max-width: 720px)').matches) {
+    const toggle = document.querySelector('#rag-sources-box button.label-wrap');
+    if (toggle && toggle.classList.contains('open')) toggle.click();
+  } else {
+    const box = document.querySelector('#rag-question textarea');
+    if (box) box.focus({ preventScroll: true });
+  }
+}
 """
 
 
@@ -934,6 +1315,7 @@ def build_app(
     *,
     concurrency: int = 4,
     update: BackgroundUpdate | None = None,
+    token: str | None = None,
 ) -> gr.Blocks:
     """The chat app around one shared pipeline, with its queue set up (``concurrency``
     questions answered at once). Launch it with ``launch(app, ...)``. ``update`` is the index
@@ -947,25 +1329,71 @@ def build_app(
         problem = _reload(pipeline)
         return (status_html(pipeline, settings, reload_problem=problem, update=update), *render_filters())
 
-    def show_question(question: str, chat: list[dict]) -> tuple[str, list[dict], str]:
-        return "", add_question(question, chat), question or ""
+    def start(question: str, chat: list[dict], busy: bool, *filters: object) -> tuple[Any, ...]:
+        """Check the question and the filters: a problem is a brief notice (the question stays in
+        the box); else the question is shown and Ask is disabled until the answer is in."""
+        if busy:
+            gr.Warning("One question at a time: the answer to the last one is on its way.", duration=4)
+            return gr.update(), gr.update(), "", True, gr.update(interactive=False)
+        problem = check_input(question, *filters)
+        if problem:
+            gr.Warning(problem, duration=6)
+            return gr.update(), gr.update(), "", False, gr.update(interactive=bool((question or "").strip()))
+        return "", add_question(question, chat), question, True, gr.update(interactive=False)
 
     def on_answer(
-        question: str, chat: list[dict], asked: list[str], panels: dict[int, str], *filters: object
-    ) -> tuple[list[dict], list[str], dict[int, str], str]:
-        return respond(pipeline, question, chat, asked, panels, *filters)
+        pending: str,
+        typed: str,
+        chat: list[dict],
+        asked: list[str],
+        panels: dict[int, str],
+        turns: dict[int, dict],
+        *filters: object,
+    ) -> tuple[Any, ...]:
+        ready = gr.update(interactive=bool((typed or "").strip()))
+        if not pending:  # refused by start: nothing was shown
+            return gr.update(), asked, panels, turns, gr.update(), gr.update(), False, ready, ""
+        t = take_turn(pipeline, pending, chat, asked, panels, turns, *filters)
+        if t.reply.refused:  # a notice, not a chat bubble: take the question back out of the chat
+            gr.Warning(t.reply.refused[:1].upper() + t.reply.refused[1:], duration=6)
+            kept = list(chat or [])[:-1] if chat and chat[-1].get("role") == "user" else list(chat or [])
+            return kept, asked, panels, turns, gr.update(), gr.update(), False, ready, ""
+        label = gr.update(label=f"Sources ({source_count(t.panel)})")
+        return t.chat, t.asked, t.panels, t.turns, t.panel, label, False, ready, ""
 
     def pick_message(panels: dict[int, str], evt: gr.SelectData) -> Any:
         index = evt.index[0] if isinstance(evt.index, list | tuple) and evt.index else evt.index
         found = panel_for(panels, index if isinstance(index, int) else -1)
-        return gr.update() if found is None else found
+        if found is None:
+            return gr.update(), gr.update()
+        return found, gr.update(label=f"Sources ({source_count(found)})")
 
-    def pick_example(evt: gr.SelectData) -> str:
+    def pick_example(
+        chat: list[dict],
+        busy: bool,
+        language: object,
+        outlet: object,
+        since: object,
+        until: object,
+        undated: object,
+        evt: gr.SelectData,
+    ) -> tuple[Any, ...]:
         value = evt.value
-        return value.get("text", "") if isinstance(value, dict) else str(value or "")
+        text = value.get("text", "") if isinstance(value, dict) else str(value or "")
+        return start(text, chat, busy, language, outlet, since, until, undated)
 
-    def new_conversation() -> tuple[list, list, dict, str]:
-        return [], [], {}, empty_sources_html()
+    def can_ask(question: str, busy: bool) -> Any:
+        return gr.update(interactive=bool((question or "").strip()) and not busy)
+
+    def on_like(turns: dict[int, dict], evt: gr.LikeData) -> None:
+        ok, message = record_verdict(settings, turns, evt.index, evt.liked)
+        if ok:
+            gr.Info(message, duration=3)
+        else:
+            gr.Warning(message, duration=8)
+
+    def new_conversation() -> tuple[list, list, dict, dict, str, Any]:
+        return [], [], {}, {}, empty_sources_html(), gr.update(label="Sources")
 
     def run_update(progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[str, str, Any, Any]:  # noqa: B008
         summary = update_index(pipeline, settings, update)
@@ -978,10 +1406,12 @@ def build_app(
         since: str = "",
         until: str = "",
         history: list[str] | None = None,
+        include_undated: bool = False,
     ) -> dict:
         """Answer one question; returns the answer as JSON (quotes, citations, offsets), or
-        {"error": message} naming the parameter that is wrong."""
-        return api_ask(pipeline, question, language, outlet, since, until, history)
+        {"error": message} naming the parameter that is wrong. outlet "unknown": the articles that
+        name none; include_undated: undated articles pass a since/until bound."""
+        return api_ask(pipeline, question, language, outlet, since, until, history, include_undated)
 
     langs, outlets = filter_choices(pipeline.index.articles)
     examples = [{"text": q, "display_text": f"{lang}: {q}"} for lang, q in EXAMPLES]
@@ -990,19 +1420,22 @@ def build_app(
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         asked = gr.State([])  # the questions of this conversation, for follow-ups
         panels = gr.State({})  # chat message index -> sources panel HTML
+        turns = gr.State({})  # chat message index -> the answer's record, saved with a 👍/👎
         pending_question = gr.State("")
-        with gr.Row(equal_height=True):
+        busy = gr.State(False)  # a question of this tab is being answered
+        with gr.Row(equal_height=True, elem_id="rag-top"):
             gr.HTML(
                 f'<div class="rag-header"><h1>{TITLE}</h1><p>Answers quoted word for word from your news '
                 "articles, each with its source. English, Deutsch, 한국어.</p></div>",
                 scale=3,
                 min_width=300,
+                elem_id="rag-head",
             )
             status = gr.HTML(
                 status_html(pipeline, settings, update=update), elem_id="rag-status", scale=4, min_width=300
             )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
+        with gr.Row(equal_height=False, elem_id="rag-main"):
+            with gr.Column(scale=3, min_width=420, elem_id="rag-left"):
                 chatbot = gr.Chatbot(
                     label="Chat",
                     show_label=False,
@@ -1011,7 +1444,7 @@ def build_app(
                     sanitize_html=True,
                     latex_delimiters=[],
                     buttons=["copy"],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     group_consecutive_messages=False,
                     examples=examples,
                     placeholder="<b>Ask about the articles.</b><br>Every answer is a quote, with its source.",
@@ -1024,11 +1457,13 @@ def build_app(
                         placeholder="Ask a question, e.g. Who visited Seoul in January 2026?",
                         max_lines=4,
                         scale=8,
-                        autofocus=True,
+                        autofocus=False,  # focused by the page's script on wide screens only
                         elem_id="rag-question",
                         submit_btn=False,
                     )
-                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
+                    ask = gr.Button(
+                        "Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask", interactive=False
+                    )
                 with gr.Accordion("Filters", open=False, elem_id="rag-filters") as filters_box:
                     with gr.Row():
                         language = gr.Dropdown(langs, value="", label="Language", elem_id="rag-language")
@@ -1040,6 +1475,13 @@ def build_app(
                         until = gr.DateTime(
                             label="Published until", include_time=False, type="string", elem_id="rag-until"
                         )
+                    undated = gr.Checkbox(
+                        False,
+                        label="Include undated articles",
+                        info="A date bound leaves out the articles that give no date, unless this is ticked. "
+                        "An article dated only by month or year passes when that month or year overlaps.",
+                        elem_id="rag-undated",
+                    )
                 with gr.Row():
                     clear = gr.Button("New conversation", size="sm", variant="secondary")
                     refresh_btn = gr.Button("Refresh status", size="sm", variant="secondary")
@@ -1047,25 +1489,37 @@ def build_app(
                         "Update index", size="sm", variant="secondary", elem_id="rag-update"
                     )
                 update_note = gr.HTML("")
-            with gr.Column(scale=2, min_width=320):
-                gr.HTML('<h3 class="rag-panel-title">Sources</h3>')
-                sources = gr.HTML(empty_sources_html(), elem_id="rag-sources", js_on_load=SOURCES_JS)
+                from rag.present.manage import articles_panel
 
-        answer_inputs = [pending_question, chatbot, asked, panels, language, outlet, since, until]
-        answer_outputs = [chatbot, asked, panels, sources]
-        shown = [question, chatbot, pending_question]
+                panel = articles_panel(
+                    pipeline, settings, token=token, update=update, refresh=refresh,
+                    status_outputs=[status, language, outlet],
+                )  # fmt: skip
+            with gr.Column(scale=2, min_width=320, elem_id="rag-side"):
+                with gr.Accordion("Sources", open=True, elem_id="rag-sources-box") as sources_box:
+                    sources = gr.HTML(empty_sources_html(), elem_id="rag-sources", js_on_load=SOURCES_JS)
+
+        filter_inputs = [language, outlet, since, until, undated]
+        started = [question, chatbot, pending_question, busy, ask]
+        answer_inputs = [pending_question, question, chatbot, asked, panels, turns, *filter_inputs]
+        answer_outputs = [chatbot, asked, panels, turns, sources, sources_box, busy, ask, pending_question]
         fast: dict[str, Any] = {"queue": False, "show_progress": "hidden", **private}
+        # Notices (gr.Warning, gr.Info) reach the page only through the queue: these quick events
+        # are queued, with no limit, so that they never wait behind the questions being answered.
+        noticed: dict[str, Any] = {"concurrency_limit": None, "show_progress": "hidden", **private}
         answering: dict[str, Any] = {"show_progress": "minimal", **private}
         for trigger in (question.submit, ask.click):
-            trigger(show_question, [question, chatbot], shown, **fast).then(
+            trigger(start, [question, chatbot, busy, *filter_inputs], started, **noticed).then(
                 on_answer, answer_inputs, answer_outputs, **answering
             )
-        chatbot.example_select(pick_example, None, [pending_question], **fast).then(
-            show_question, [pending_question, chatbot], shown, **fast
-        ).then(on_answer, answer_inputs, answer_outputs, **answering)
-        chatbot.select(pick_message, [panels], [sources], **fast)
+        chatbot.example_select(pick_example, [chatbot, busy, *filter_inputs], started, **noticed).then(
+            on_answer, answer_inputs, answer_outputs, **answering
+        )
+        question.change(can_ask, [question, busy], [ask], **fast)
+        chatbot.select(pick_message, [panels], [sources, sources_box], **fast)
+        chatbot.like(on_like, [turns], None, **noticed)
         for trigger in (clear.click, chatbot.clear):
-            trigger(new_conversation, None, [chatbot, asked, panels, sources], **fast)
+            trigger(new_conversation, None, [chatbot, asked, panels, turns, sources, sources_box], **fast)
 
         def filters_label(*values: object) -> Any:
             try:
@@ -1074,11 +1528,20 @@ def build_app(
                 return gr.update(label="Filters (check the dates)")
             return gr.update(label=f"Filters: {describe_filters(filters)}" if filters else "Filters")
 
-        for box in (language, outlet, since, until):
-            box.change(filters_label, [language, outlet, since, until], [filters_box], **fast)
+        def check_dates(*values: object) -> Any:
+            try:
+                make_filters(*values)
+            except QuestionError as e:
+                gr.Warning(str(e)[:1].upper() + str(e)[1:], duration=6)
+            return filters_label(*values)
+
+        for box in (language, outlet, undated):
+            box.change(filters_label, filter_inputs, [filters_box], **fast)
+        for box in (since, until):
+            box.change(check_dates, filter_inputs, [filters_box], **noticed)
         status_outputs = [status, language, outlet]
         refresh_btn.click(refresh, None, status_outputs, **private)
-        update_btn.click(run_update, None, [update_note, *status_outputs], **private)
+        update_btn.click(panel.gate(run_update), [panel.token], [update_note, *status_outputs], **panel.lock)
         gr.Timer(STATUS_EVERY).tick(refresh, None, status_outputs, show_progress="hidden", **private)
         app.load(refresh, None, status_outputs, show_progress="hidden", **private)
         gr.api(ask_api, api_name="ask")
@@ -1096,7 +1559,10 @@ def launch(
     quiet: bool = False,
 ) -> gr.Blocks:
     """Serve the app. No share link unless ``share``; Gradio's file routes serve only its own
-    temporary files (no ``allowed_paths``). With ``block=False`` it returns once serving."""
+    temporary files (no ``allowed_paths``), and its upload route takes files of at most
+    ``GRADIO_MAX_FILE_BYTES`` (the articles panel's own limit is lower, with a message). With
+    ``block=False`` it returns once serving."""
+    from rag.present.library import GRADIO_MAX_FILE_BYTES
 
     app.launch(
         server_name=host,
@@ -1107,10 +1573,13 @@ def launch(
         show_error=False,
         theme=make_theme(),
         css=CSS,
+        head=f"<script>{HEAD_JS}</script>",
+        js=ON_LOAD_JS,
         footer_links=["api"],
         mcp_server=False,
         pwa=False,
         ssr_mode=False,
         run_history=False,
+        max_file_size=GRADIO_MAX_FILE_BYTES,
     )
     return app
