@@ -28,6 +28,24 @@ def lines_of(text: str) -> list[str]:
     return text.split("\n")
 
 
+def prose(raw: str) -> str:
+    """The cleaned text without its lines of furniture (bylines, related teasers, captions)."""
+    text, furniture = clean_article(raw)
+    covered = {i for start, end, _role in furniture for i in range(start, end)}
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if not (line and all(i in covered for i in range(pos, pos + len(line)))):
+            out.append(line)
+        pos += len(line) + 1
+    return "\n".join(out)
+
+
+def roles_of(raw: str) -> dict[str, str]:
+    """Each furniture range's text -> its role."""
+    text, furniture = clean_article(raw)
+    return {text[start:end]: role for start, end, role in furniture}
+
+
 # ------------------------------------------------------------------ the seeds
 
 
@@ -57,10 +75,12 @@ def test_korea_herald_page_debris_is_removed_and_sentences_kept():
 
 def test_also_read_teasers_are_removed_from_industrial_cooperation_article():
     raw = seed(INDUSTRIAL)
-    cleaned = clean_text(raw)
+    cleaned = prose(raw)
     assert raw.count("Also Read:") == 3
     assert "Also Read" not in cleaned
     assert "PM Calls for Stronger Decentralization" not in cleaned
+    teasers = [t for t, role in roles_of(raw).items() if role == "related"]
+    assert len(teasers) == 3 and all(t.startswith("Also Read:") for t in teasers)  # kept, marked
     assert lines_of(cleaned)[0] == "Korea, Italy Agree to Deepen Industrial, Strategic Cooperation"
     for sentence in (
         "“The two countries should further explore which areas hold the greatest potential for development”.",
@@ -95,7 +115,9 @@ def test_ajp_korean_interface_lines_and_repeated_caption_are_removed():
     cleaned = clean_text(seed(AJP))
     assert "기사 이미지 확대 보기" not in cleaned
     assert "닫기" not in cleaned
-    assert "Posted :" not in cleaned and "By Park Sae-jin" not in cleaned
+    assert "Posted :" not in prose(seed(AJP)) and "By Park Sae-jin" not in prose(seed(AJP))
+    byline = "By Park Sae-jin Posted : January 19, 2026, 14:00 Updated : January 19, 2026, 14:00"
+    assert roles_of(seed(AJP))[byline] == "byline"  # kept in the text, marked
     assert cleaned.count("hold an expanded meeting at the presidential Blue House") == 1
     assert "\xa0" not in cleaned
     for sentence in (
@@ -155,7 +177,7 @@ Read more
 
 
 def test_debris_of_another_outlet_is_removed():
-    cleaned = clean_text(OTHER_OUTLET)
+    cleaned = prose(OTHER_OUTLET)
     for debris in (
         "Skip to content",
         "Home > World",
@@ -194,10 +216,14 @@ def test_german_page_navigation_is_removed():
         "Lesen Sie auch: Kanzler reist nach Paris\nAnzeige\n"
         "Beide Seiten wollen die Zusammenarbeit ausbauen.\nArtikel teilen\nDrucken\n"
     )
-    assert clean_text(raw) == (
+    assert prose(raw) == (
         "Kanzler trifft Präsidentin in Rom\nDer Kanzler ist am Montag zu Gesprächen in Rom eingetroffen.\n"
         "Beide Seiten wollen die Zusammenarbeit ausbauen."
     )
+    assert roles_of(raw) == {
+        "Von Max Mustermann": "byline",
+        "Lesen Sie auch: Kanzler reist nach Paris": "related",
+    }
 
 
 def test_korean_page_keeps_korean_sentences_and_drops_latin_buttons_and_teasers():
@@ -219,9 +245,9 @@ def test_teaser_list_after_most_popular_heading_is_removed():
         "The talks ended on Friday without a deal.\nMOST POPULAR\nSamsung unveils new chip\n"
         "BTS member enlists in army\nBoth sides will meet again next month."
     )
-    assert (
-        clean_text(raw) == "The talks ended on Friday without a deal.\nBoth sides will meet again next month."
-    )
+    assert prose(raw) == "The talks ended on Friday without a deal.\nBoth sides will meet again next month."
+    assert roles_of(raw) == {"Samsung unveils new chip": "related", "BTS member enlists in army": "related"}
+    assert "MOST POPULAR" not in clean_text(raw)  # the heading goes; the list stays, marked
 
 
 @pytest.mark.parametrize(

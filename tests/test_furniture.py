@@ -230,11 +230,11 @@ def test_german_and_korean_pages():
     )
     text, furniture = clean_article(german)
     assert marked(text, furniture) == [
+        ("byline", "Von Max Mustermann"),
         ("caption", "Der Kanzler und die Präsidentin vor dem Palazzo Chigi."),
         ("credit", "Foto: dpa"),
         ("dateline", "Rom (dpa) -"),
     ]
-    assert "Max Mustermann" not in text
     korean = (
         "이재명 대통령, 멜로니 총리와 정상회담\n\n"
         "이재명 대통령과 멜로니 총리가 19일 청와대에서 악수하고 있다. [사진=연합뉴스]\n"
@@ -250,7 +250,7 @@ def test_german_and_korean_pages():
     ]
 
 
-def test_bylines_and_related_teasers_are_dropped_not_kept():
+def test_bylines_and_related_teasers_are_kept_marked_and_time_stamps_dropped():
     raw = (
         "Rivers rise in northern Italy\n"
         "By Anna Rossi\n"
@@ -264,9 +264,20 @@ def test_bylines_and_related_teasers_are_dropped_not_kept():
         "The governor promised help this week.\n"
     )
     text, furniture = clean_article(raw)
-    assert furniture == ()
-    for gone in ("Anna Rossi", "Updated", "Also Read", "Floods Close Schools", "Farmers Count"):
-        assert gone not in text
+    assert marked(text, furniture) == [
+        ("byline", "By Anna Rossi"),
+        ("related", "Also Read: Storm Damage Costs Farmers Millions"),
+        ("related", "Floods Close Schools In Venice"),
+        ("related", "Farmers Count The Cost Of Hail"),
+    ]
+    assert "Updated" not in text and "Related Stories" not in text  # a time stamp, the list's heading
+    sentences = [s.text for s in split_sentences("r", text, "en", furniture)]
+    assert sentences == [
+        "Rivers rise in northern Italy",
+        "Heavy rain caused rivers to burst their banks on Monday.",
+        "Firefighters rescued dozens of people near Bologna.",
+        "The governor promised help this week.",
+    ]
 
 
 # ------------------------------------------------------------------ the seeds
@@ -281,6 +292,7 @@ SEED_FURNITURE = {
         ("credit", "(Yonhap)"),
     ],
     "2026-01-19-ajp-lee-meloni-mous.txt": [
+        ("byline", "By Park Sae-jin Posted : January 19, 2026, 14:00 Updated : January 19, 2026, 14:00"),
         (
             "caption",
             "South Korean President Lee Jae-myung and Italian Prime Minister Giorgia Meloni hold an expanded "
@@ -290,7 +302,11 @@ SEED_FURNITURE = {
         ("dateline", "SEOUL, January 19 (AJP) -"),
     ],
     "2026-01-19-yonhap-lee-meloni-trade.txt": [],  # "the Seoul-based Yonhap News reported." is prose
-    "2026-01-lee-meloni-industrial-cooperation.txt": [],  # its "Also Read:" teasers are dropped
+    "2026-01-lee-meloni-industrial-cooperation.txt": [
+        ("related", "Also Read: PM Calls for Stronger Decentralization for Stalled Projects"),
+        ("related", "Also Read: PM Urges Faster Progress on Key Infrastructure Projects"),
+        ("related", "Also Read: Ministry Explores Skilled Worker Placement With IM Japan"),
+    ],
     "2026-01-19-gipfeltreffen-lee-meloni.de.txt": [],
 }
 
@@ -416,10 +432,11 @@ def test_seed_index_stores_no_furniture_as_sentence_or_chunk(fake_seed_index):
 
 PAGE_FURNITURE = {
     "copied-page-harbor-cranes.txt": [
+        ("byline", "By Kim Ha-neul (hanuel.kim@harborledger.example)"),
         ("caption", "Container cranes stand at a terminal in Busan on Tuesday."),
         ("credit", "(Yonhap)"),
     ],
-    "wire-factory-orders.txt": [("dateline", "BERLIN, March 3 (Reuters) -")],
+    "wire-factory-orders.txt": [("byline", "By Anna Keller"), ("dateline", "BERLIN, March 3 (Reuters) -")],
     "ko-wire-semiconductor.txt": [("dateline", "(부산=연합뉴스)"), ("byline", "김하늘 기자 =")],
     "news-port-cranes.html": [],  # trafilatura leaves out the <figcaption> and the related links
     "blog-night-bus.md": [],
@@ -444,14 +461,16 @@ def test_test_pages_furniture(page_articles, name):
     assert marked(a.text, a.furniture) == PAGE_FURNITURE[name]
 
 
-def test_test_pages_lose_cookie_banner_related_list_bylines_and_time_stamps(page_articles):
+def test_test_pages_lose_cookie_banner_footer_list_and_time_stamps(page_articles):
+    """Bylines stay, marked (``PAGE_FURNITURE``); a related-links list after the last sentence is
+    footer debris."""
     copied = page_articles["copied-page-harbor-cranes.txt"].text
     for gone in ("cookies", "Accept all", "Manage settings", "Related articles", "Shipping rates ease",
-                 "Kim Ha-neul", "Published :", "© 2026"):  # fmt: skip
+                 "Published :", "© 2026"):  # fmt: skip
         assert gone not in copied, gone
     assert "the Seoul-based Yonhap News Agency reported" in copied  # prose that cites Yonhap stays prose
     wire = page_articles["wire-factory-orders.txt"].text
-    for gone in ("By Anna Keller", "10:14 AM", "Reporting by"):
+    for gone in ("10:14 AM", "Reporting by"):
         assert gone not in wire, gone
 
 

@@ -37,13 +37,14 @@ articles; none of them lists a seed's own strings:
      fillers (to, the, this, zum, ...), at least one of them an interface word;
    - short ALL-CAPS lines (at most 4 words): section labels (a photo credit such as "YONHAP" is
      kept as furniture, see below);
-   - "label: teaser" where the label is made of interface words ("Also Read:",
+   - (kept as "related" furniture, see below:) "label: teaser" where the label is
+     made of interface words ("Also Read:",
      "Related Stories:", "Lesen Sie auch:") and the rest is a headline
      (no final punctuation, or mostly Title-Case); this rule applies even to
      a teaser that ends in "?" or "." when it is Title-Case;
-   - lines after a list heading ("MOST POPULAR", "Related") that are headlines
+   - (kept as "related" furniture:) lines after a list heading ("MOST POPULAR", "Related") that are headlines
      (not sentences, at most 20 words), until the next real sentence;
-   - bylines, "Posted : ...", "Updated ...", "입력 ..." time-stamp lines, lines
+   - "Posted : ...", "Updated ...", "입력 ..." time-stamp lines, lines
      that are only a date and time, lone e-mail addresses or URLs;
    - breadcrumbs ("Home > World > Asia"), short lines in brackets ("(Video)"),
      lines that start with a teaser arrow (▶, ☞, ...);
@@ -57,8 +58,8 @@ articles; none of them lists a seed's own strings:
    ignored) equal an earlier line's is dropped; the first occurrence stays.
    So a photo caption repeated with or without a final "." appears once.
 
-Choices: the headline (first line, no final period) is kept; pure byline and
-time-stamp lines are dropped (the metadata keeps byline and date); a
+Choices: the headline (first line, no final period) is kept; bylines are kept
+as furniture and time-stamp lines dropped (the metadata keeps byline and date); a
 dateline glued to the first sentence ("SEOUL, January 19 (AJP) - South
 Korean ...") stays in the text. Photo captions are kept once: they are text
 about the event.
@@ -80,18 +81,16 @@ chunks and answers:
   "... AFP via Getty Images", "REUTERS/Kim Hong-Ji", "/ Reuters", "/연합뉴스";
 - "dateline": the place, date and wire prefix of a line's first sentence
   ("SEOUL, January 19 (AJP) - ", "BERLIN (dpa) - ", "(서울=연합뉴스) ");
-- "byline": the reporter in a Korean wire prefix ("홍길동 기자 = ").
+- "byline": a byline line with its time stamps ("By Jane Doe Posted : ..."), or
+  the reporter in a Korean wire prefix;
+- "related": a "related articles" teaser ("Also Read: ...", "Lesen Sie auch: ...")
+  or a headline of the list after "MOST POPULAR" or "Related" (the heading itself
+  is dropped). Such lines after the last sentence are footer debris and dropped.
 
-Recognised and dropped rather than kept as furniture: byline lines with their
-time stamps ("By Jane Doe Posted : ..."), "Reporting by ...; Editing by ..."
-credits, and "related articles" teasers and lists ("Also Read: ...", the
-headlines after "MOST POPULAR" or "Related"). The byline and date are already
-the article's metadata, shown with it, and a related headline is another
-article's, without its link: in the article's text they would only read as
-part of it. So "related" is never produced, and "byline" only in a Korean wire
-prefix. Captions and credits are looked for before the debris rules (a credit
-alone, "YONHAP", is also a short ALL-CAPS line); the first line of the text is a
-caption only by a photo label (a headline may end in "AFP").
+Recognised and dropped: "Reporting by ...; Editing by ..." credits, copyright
+lines, time-stamp lines on their own. Furniture is looked for before the debris
+rules (a credit alone, "YONHAP", is also a short ALL-CAPS line); the first line
+of the text is a caption only by a photo label (a headline may end in "AFP").
 """
 
 from __future__ import annotations
@@ -334,13 +333,15 @@ def clean_article(raw: str) -> tuple[str, tuple[Range, ...]]:
         if roles is None and not body and len(key.split()) >= DEDUP_MIN_WORDS and i + 1 < len(lines):
             if " ".join(_KEY_RE.findall(lines[i + 1].lower())) == key:  # a caption shown twice
                 roles = _caption(line)
+        if roles is None and not sentence_of_prose(line, sentence):
+            roles = page_furniture(line)
         if roles is None:
             if _is_debris(line, script, sentence):
                 if _is_list_heading(line):
                     in_teaser_list = True
                 continue
             if in_teaser_list and not sentence and len(line.split()) <= TEASER_MAX_WORDS:
-                continue
+                roles = [(0, len(line), "related")]  # a headline of the list
         if len(key.split()) >= DEDUP_MIN_WORDS:
             if key in seen:
                 continue
@@ -477,8 +478,34 @@ def dateline_of(line: str) -> list[Range]:
     return [(0, len(line[: m.end()].rstrip()), "dateline")]
 
 
+def sentence_of_prose(line: str, sentence: bool) -> bool:
+    """A real sentence that is not a byline or a teaser: never page furniture."""
+    return sentence and not (byline_names(line) or _is_teaser(line))
+
+
+def page_furniture(line: str) -> list[Range] | None:
+    """A line of the page that is not the article's prose but is kept, marked, for the full
+    article: a byline with its time stamps ("By Jane Doe Posted : ...") or a "related articles"
+    teaser ("Also Read: ..."). (The headlines of a list after "MOST POPULAR" are marked in
+    :func:`clean_article`, which knows the list.)
+
+    >>> page_furniture("By Park Sae-jin Posted : January 19, 2026, 14:00")
+    [(0, 49, 'byline')]
+    >>> page_furniture("Also Read: PM Calls for Stronger Decentralization"), page_furniture("He left.")
+    ([(0, 49, 'related')], None)
+    """
+    if len(line) > DEBRIS_MAX_CHARS:
+        return None
+    if byline_names(line):
+        return [(0, len(line), "byline")]
+    if _is_teaser(line):
+        return [(0, len(line), "related")]
+    return None
+
+
 def _never_furniture(line: str) -> bool:
-    """Copyright lines, bylines and "Reporting by" credits: dropped as debris, never kept as furniture."""
+    """Copyright lines, bylines and "Reporting by" credits: never captions or credits (a byline is
+    kept as "byline" furniture by :func:`page_furniture`; the others are dropped as debris)."""
     return bool(
         (_COPYRIGHT_RE.search(line) and len(line.split()) <= 25)
         or _REPORTING_RE.match(line)

@@ -263,10 +263,11 @@ def _letters(text: str) -> int:
     return sum(script_counts(text).values())
 
 
-def _check_usable(cleaned: str, raw: str, location: str) -> None:
+def _check_usable(cleaned: str, raw: str, location: str, furniture: tuple = ()) -> None:
+    """Enough letters of prose: furniture (a byline, a caption) alone is not an article."""
     if not raw.strip():
         raise IngestError(location, "contains only whitespace")
-    n = _letters(cleaned)
+    n = _letters(cleaned) - sum(_letters(cleaned[start:end]) for start, end, _role in furniture)
     if n < MIN_LETTERS:
         what = "no text" if not cleaned.strip() else f"only {n} letters"
         raise IngestError(
@@ -329,7 +330,7 @@ def load_source(src: SourceFile) -> tuple[list[Article], list[IngestError]]:
         if ext == ".md":
             text = markdown_to_text(text)
         cleaned, furniture = clean_article(text)
-        _check_usable(cleaned, text, src.relpath)
+        _check_usable(cleaned, text, src.relpath, furniture)
         return [_article(text, cleaned, src.relpath, src.relpath, furniture=furniture)], []
     except IngestError as err:
         return [], [err]
@@ -358,7 +359,7 @@ def _load_html(src: SourceFile, html: str) -> Article:
     title = " ".join((doc.title or "").split()) or None
     if title and not cleaned.startswith(title):
         cleaned, furniture = clean_article(f"{title}\n\n{raw}")
-    _check_usable(cleaned, raw, src.relpath)
+    _check_usable(cleaned, raw, src.relpath, furniture)
     published = parse_partial_date(doc.date) if doc.date else None
     return _article(
         raw,
@@ -436,7 +437,7 @@ def _feed_article(src: SourceFile, line: str, n: int, where: str) -> Article:
             raise IngestError(where, f"'{key}' is empty")
     raw = obj["text"]
     cleaned, furniture = clean_article(raw)
-    _check_usable(cleaned, raw, where)
+    _check_usable(cleaned, raw, where, furniture)
     published_raw = _optional_str(obj, "published", where)
     published = parse_partial_date(published_raw) if published_raw else None
     if published_raw and published is None:

@@ -501,14 +501,16 @@ def _opening(cleaned: str) -> tuple[str | None, int]:
     """(the headline, where the text after it starts) when the text starts with one, else
     (None, where the article's own text starts).
 
-    Read over at the top: the lines of a cookie notice that cleaning left (:func:`_is_consent`),
+    Read over at the top: the lines of a cookie notice that cleaning left (:func:`_is_consent`), bylines,
     and a section label of at most LABEL_MAX_WORDS words right above a longer headline-like
     line ("Business" / "Busan terminal swaps diesel cranes ..."). The headline needs text after it.
     """
     lines = [(m.start(), m.end(), m[0].strip()) for m in re.finditer(r"[^\n]+", cleaned[:HEAD_SCAN_CHARS])]
     lines = [line for line in lines if line[2]]
     skip = 0
-    while skip < min(len(lines), HEAD_SCAN_LINES) and _is_consent(lines[skip][2]):
+    while skip < min(len(lines), HEAD_SCAN_LINES) and (
+        _is_consent(lines[skip][2]) or byline_names(lines[skip][2])
+    ):
         skip += 1
     lines = lines[skip:]
     start = lines[0][0] if lines else 0
