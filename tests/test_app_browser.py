@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 import socket
-from pathlib import Path
 
 import pytest
 
@@ -23,17 +22,6 @@ from .conftest import INJECTION
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 ANSWER_TIMEOUT_MS = 120_000
 VIEWPORTS = {"desktop": (1366, 900), "phone": (390, 844)}
@@ -79,17 +67,6 @@ def served(tmp_path_factory):
         yield f"http://127.0.0.1:{port}", pipeline, settings
     finally:
         app.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url: str, size: tuple[int, int]):

@@ -25,7 +25,7 @@ import pytest
 from rag.config import PROJECT_DIR, Settings
 from rag.index.store import current_build
 
-from .test_app_browser import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, free_port, shot
+from .test_app_browser import ANSWER_TIMEOUT_MS, free_port, shot
 
 pytestmark = pytest.mark.browser
 
@@ -100,17 +100,6 @@ def served(seed):
         yield url
     finally:
         app.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url: str):
