@@ -160,6 +160,30 @@ def test_follow_up_question_uses_the_conversation(page):
     assert "arrived" in text and "Saturday" in text
 
 
+SELF_CONTAINED = (
+    "What is the population of Seoul?",
+    "Wie viele Absichtserklärungen wurden unterzeichnet?",
+    "이탈리아 총리가 한국을 공식 방문한 것은 몇 년 만인가요?",
+)
+
+
+def test_a_question_that_names_its_own_subject_is_read_on_its_own(browser, served):
+    """Issue 24 point 3: after three other questions, a self-contained question (English, German,
+    Korean) gets the reply it gets in a fresh chat, to the confidence shown."""
+    fresh = {}
+    for question in SELF_CONTAINED:
+        context, p = open_page(browser, served[0], VIEWPORTS["desktop"])
+        fresh[question] = ask(p, question).inner_text()
+        context.close()
+    context, p = open_page(browser, served[0], VIEWPORTS["desktop"])
+    for earlier in ("Who visited Seoul in January 2026?", "When did she arrive?", "What did Meloni say?"):
+        ask(p, earlier)
+    for question in SELF_CONTAINED:
+        assert ask(p, question).inner_text() == fresh[question], question
+    shot(p, "21-self-contained-after-others")
+    context.close()
+
+
 def test_question_the_articles_do_not_answer(page):
     reply = ask(page, "What is the boiling point of mercury?")
     shot(page, "05-not-in-articles")

@@ -856,3 +856,11 @@ def test_app_port_comes_from_flag_or_environment(monkeypatch):
         app.port_from_env()
     args = app.parse_args([])
     assert (args.host, args.port, args.share) == ("127.0.0.1", None, False)
+
+
+def test_a_quote_is_wrapped_in_quotation_marks_unless_it_is_one_from_end_to_end():
+    assert chat.quoted("He left.", "He left.") == "“He left.”"
+    ends = "It aims to be a “global pivotal state.”"
+    assert chat.quoted(ends, ends) == f"“{ends}”"  # an opening mark is never missing
+    whole = "“We will not give up.”"
+    assert chat.quoted(whole, whole) == whole

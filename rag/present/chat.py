@@ -300,8 +300,9 @@ def _byline(c: Citation) -> str:
 
 
 def quoted(text_html: str, raw: str) -> str:
-    """Curly quotes around a quote, unless it already starts or ends with a quotation mark."""
-    if raw[:1] in "\"“„«'‘" or raw[-1:] in "\"”“»'’":
+    """Curly quotes around a quote, unless it is already a quotation from end to end (a quote
+    that only ends with one, '... a “global pivotal state.”', is still wrapped)."""
+    if raw[:1] in "\"“„«'‘" and raw[-1:] in "\"”“»'’":
         return text_html
     return f"“{text_html}”"
 
