@@ -864,3 +864,14 @@ def test_a_quote_is_wrapped_in_quotation_marks_unless_it_is_one_from_end_to_end(
     assert chat.quoted(ends, ends) == f"“{ends}”"  # an opening mark is never missing
     whole = "“We will not give up.”"
     assert chat.quoted(whole, whole) == whole
+
+
+def test_gradio_sweeps_its_temporary_uploads(fake_seed_index):
+    """Uploads wait in Gradio's temporary folder before the panel checks them: swept hourly."""
+    from rag.index.embed import FakeEmbedder
+    from rag.query.pipeline import Pipeline
+    from rag.query.reader import FakeReader
+
+    pipeline = Pipeline.from_settings(fake_seed_index, embedder=FakeEmbedder(), reader=FakeReader())
+    app = chat.build_app(pipeline, fake_seed_index)
+    assert app.delete_cache == chat.UPLOAD_CACHE_CLEANUP == (600, 3600)

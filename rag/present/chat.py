@@ -76,6 +76,7 @@ TITLE = "rag-news"
 NO_ANSWER = "The articles don't say."
 NOT_SURE = "Not sure: the closest the articles come is"
 STATUS_EVERY = 30.0  # seconds between status polls (which also pick up a new index)
+UPLOAD_CACHE_CLEANUP = (600, 3600)  # seconds: how often Gradio's temporary files are swept, and their age
 PASSAGE_CHARS = 260  # context shown on each side of a quote in a source card
 LANGUAGE_NAMES = {"en": "English", "de": "German", "ko": "Korean", "und": "unknown language"}
 
@@ -1418,7 +1419,9 @@ def build_app(
     examples = [{"text": q, "display_text": f"{lang}: {q}"} for lang, q in EXAMPLES]
     private: dict[str, Any] = {"api_visibility": "private"}
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+    # Uploads land in Gradio's temporary folder before the Articles panel checks them (and its
+    # upload route takes them without the token): every 10 minutes, files older than an hour go.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=UPLOAD_CACHE_CLEANUP) as app:
         asked = gr.State([])  # the questions of this conversation, for follow-ups
         panels = gr.State({})  # chat message index -> sources panel HTML
         turns = gr.State({})  # chat message index -> the answer's record, saved with a 👍/👎
