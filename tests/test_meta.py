@@ -480,3 +480,19 @@ def test_a_line_full_of_cookie_words_is_read_in_linear_time():
     line = "cookie " * 20_000
     assert not _is_consent(line)  # no consent word: a crafted line, read once
     assert _is_consent(line + "accept")
+
+
+def test_furniture_is_never_a_title_and_a_lead_starts_after_its_dateline():
+    from rag.index.clean import clean_article
+
+    captioned = (
+        "Photo: Leaders meet in Seoul on Monday\n"
+        "SEOUL, Jan. 19 (AJP) - The two leaders agreed to expand trade.\n"
+    )
+    text, furniture = clean_article(captioned)
+    meta = extract_metadata(captioned, text, "x.txt", furniture=furniture)
+    assert (meta["title"], meta["title_kind"]) == ("The two leaders agreed to expand trade.", "lead")
+    bylined = "By Jane Doe\nSEOUL, January 19 (AJP) - The two leaders agreed on Monday. More talks came.\n"
+    text, furniture = clean_article(bylined)
+    meta = extract_metadata(bylined, text, "x.txt", furniture=furniture)
+    assert (meta["title"], meta["title_kind"]) == ("The two leaders agreed on Monday.", "lead")

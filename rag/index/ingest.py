@@ -292,7 +292,7 @@ def _article(
     furniture: tuple[tuple[int, int, str], ...] = (),
 ) -> Article:
     stated = {"title": title, "published": published, "source": source, "url": url}
-    meta = extract_metadata(raw, cleaned, filename, **stated, file_dates=file_dates)
+    meta = extract_metadata(raw, cleaned, filename, **stated, file_dates=file_dates, furniture=furniture)
     return Article(
         id=article_id(cleaned),
         location=location,

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import PurePath
@@ -213,6 +214,7 @@ def extract_metadata(
     source: str | None = None,
     url: str | None = None,
     file_dates: bool = True,
+    furniture: Sequence[tuple[int, int, str]] = (),
 ) -> dict[str, str | None]:
     """``{"title", "title_kind", "published", "byline", "source"}`` of an article.
 
@@ -221,12 +223,13 @@ def extract_metadata(
     outlet domain can be read from it). ``file_dates=False``: the file name holds many
     articles (a feed), its date is not theirs. ``published`` is an ISO date of day, month
     or year precision, or None; ``title_kind`` one of :data:`TITLE_KINDS`; title never None.
+    ``furniture``: the cleaned text's furniture (``rag.index.clean.clean_article``), never a title.
     """
     byline_line, byline = find_byline(raw)
     if title and title.strip():
         title, title_kind = " ".join(title.split()), "headline"
     else:
-        title, title_kind = title_and_kind(cleaned, filename)
+        title, title_kind = title_and_kind(cleaned, filename, furniture)
     return {
         "title": title,
         "title_kind": title_kind,
@@ -497,7 +500,7 @@ def _headline_like(line: str) -> bool:
     )
 
 
-def _opening(cleaned: str) -> tuple[str | None, int]:
+def _opening(cleaned: str, furniture: Sequence[tuple[int, int, str]] = ()) -> tuple[str | None, int]:
     """(the headline, where the text after it starts) when the text starts with one, else
     (None, where the article's own text starts).
 
@@ -506,7 +509,8 @@ def _opening(cleaned: str) -> tuple[str | None, int]:
     line ("Business" / "Busan terminal swaps diesel cranes ..."). The headline needs text after it.
     """
     lines = [(m.start(), m.end(), m[0].strip()) for m in re.finditer(r"[^\n]+", cleaned[:HEAD_SCAN_CHARS])]
-    lines = [line for line in lines if line[2]]
+    covered = {i for start, end, _role in furniture if start < HEAD_SCAN_CHARS for i in range(start, end)}
+    lines = [line for line in lines if line[2] and not _all_covered(cleaned, line[0], line[1], covered)]
     skip = 0
     while skip < min(len(lines), HEAD_SCAN_LINES) and (
         _is_consent(lines[skip][2]) or byline_names(lines[skip][2])
@@ -514,6 +518,8 @@ def _opening(cleaned: str) -> tuple[str | None, int]:
         skip += 1
     lines = lines[skip:]
     start = lines[0][0] if lines else 0
+    while start in covered:  # a dateline: the lead starts after it
+        start += 1
     if len(lines) < 2 or not _headline_like(lines[0][2]):
         return None, start
     head = lines[0]
@@ -522,6 +528,11 @@ def _opening(cleaned: str) -> tuple[str | None, int]:
         if _headline_like(below) and len(below.split()) > LABEL_MAX_WORDS:
             head = lines[1]
     return head[2], head[1]
+
+
+def _all_covered(text: str, start: int, end: int, covered: set[int]) -> bool:
+    """Whether every non-blank character of ``text[start:end]`` is furniture."""
+    return bool(covered) and all(i in covered or text[i].isspace() for i in range(start, end))
 
 
 def _headline(cleaned: str) -> str | None:
@@ -563,10 +574,12 @@ def title_from_filename(filename: str) -> str:
     return (text[:1].upper() + text[1:]) if text else PurePath(filename).name or "Untitled"
 
 
-def title_and_kind(cleaned: str, filename: str) -> tuple[str, str]:
+def title_and_kind(
+    cleaned: str, filename: str, furniture: Sequence[tuple[int, int, str]] = ()
+) -> tuple[str, str]:
     """(the headline, "headline"), else (the first sentence shortened, "lead"), else (a title
-    made from the file name, "file")."""
-    head, start = _opening(cleaned)
+    made from the file name, "file"). Furniture (a caption, a byline, a dateline) is read over."""
+    head, start = _opening(cleaned, furniture)
     if head:
         return _shorten(head), "headline"
     if cleaned[start:].strip() and (first := _first_sentence(cleaned[start:])):
