@@ -329,7 +329,8 @@ def build_index(
         splitting = Progress("sentences and chunks", chars, "character", show=chars >= BIG_FILE, bar=progress)
         for a in ordered:
             splitting.update(len(a.text))
-            # The same text with other furniture (from older code of this INGEST_VERSION) is split again.
+            # The same cleaned text can come with other furniture (a caption found by the pair rule in
+            # one raw page and not in another): split again then.
             old = prev.articles.get(a.id) if prev is not None else None
             known = old is not None and old.furniture == a.furniture
             if same_ingest and known:

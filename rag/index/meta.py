@@ -535,10 +535,6 @@ def _all_covered(text: str, start: int, end: int, covered: set[int]) -> bool:
     return bool(covered) and all(i in covered or text[i].isspace() for i in range(start, end))
 
 
-def _headline(cleaned: str) -> str | None:
-    return _opening(cleaned)[0]
-
-
 @lru_cache(maxsize=16)
 def _segmenter(language: str):  # -> pysbd.Segmenter
     import pysbd
@@ -585,8 +581,3 @@ def title_and_kind(
     if cleaned[start:].strip() and (first := _first_sentence(cleaned[start:])):
         return _shorten(first), "lead"
     return title_from_filename(filename), "file"
-
-
-def guess_title(cleaned: str, filename: str) -> str:
-    """The title of :func:`title_and_kind`, without its kind."""
-    return title_and_kind(cleaned, filename)[0]

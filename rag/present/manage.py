@@ -75,8 +75,12 @@ def _wait_for(update: BackgroundUpdate | None, say: Callable[[str], None]) -> No
         update.join()
 
 
-def _index(pipeline: Pipeline, settings: Settings, update: BackgroundUpdate | None) -> tuple[bool, str]:
-    """Update the index now; (whether it is up to date with the folder, the summary)."""
+def _index(
+    pipeline: Pipeline, settings: Settings, update: BackgroundUpdate | None, say: Callable[[str], None]
+) -> tuple[bool, str]:
+    """Update the index now, after the update running in the background if one is; (whether it is up
+    to date with the folder, the summary)."""
+    _wait_for(update, say)
     try:
         summary = update_index(pipeline, settings, update)
     except Exception:  # the files are saved; `rag index` or "Update index" indexes them later
@@ -117,9 +121,8 @@ def add_files(
     notice = result.summary()
     ok = not result.refused
     if result.added:
-        _wait_for(update, say)
         say(f"Indexing {len(result.added)} new file(s) …")
-        indexed, summary = _index(pipeline, settings, update)
+        indexed, summary = _index(pipeline, settings, update, say)
         parts.append(f'<p class="rag-index-summary">{esc(summary)}</p>')
         notice += " " + ("The index is updated." if indexed else summary)
         ok = ok and indexed
@@ -147,8 +150,7 @@ def remove_file(
         )
     except RagError as e:
         return Outcome("warning", str(e))
-    _wait_for(update, say)
-    indexed, summary = _index(pipeline, settings, update)
+    indexed, summary = _index(pipeline, settings, update, say)
     rel = str(relpath).split("#", 1)[0]
     where = f"Removed {rel}: moved to {dest} (move it back to restore it)."
     html = f'<p class="rag-removed">{esc(where)}</p><p class="rag-index-summary">{esc(summary)}</p>'
