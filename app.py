@@ -52,6 +52,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--model", help="embedding model: multilingual-e5-small (default), all-MiniLM-L6-v2, or a folder"
     )
     p.add_argument(
+        "--store",
+        help="where the index's builds live: faiss (the index folder, the default), a Milvus Lite folder "
+        "ending in .db, or a Milvus URI such as http://localhost:19530 (or RAG_STORE)",
+    )
+    p.add_argument(
         "--no-update",
         action="store_true",
         help="serve the index as it is, with no update in the background (still built if there is none)",
@@ -96,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     from rag.present.library import resolve_token
 
     try:
-        settings = Settings.from_env(articles_dir=args.articles, index_dir=args.index, model=args.model)
+        settings = Settings.from_env(
+            articles_dir=args.articles, index_dir=args.index, model=args.model, store=args.store
+        )
         port = args.port if args.port is not None else port_from_env()
         if not 0 < port < 65536 or not 1 <= args.concurrency <= 64:
             raise ConfigError("--port must be 1-65535 and --concurrency 1-64")

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from rag.config import DEFAULT_MODEL, DEFAULT_THRESHOLD, Settings, reader_thresholds
-from rag.errors import QuestionError, RagError
+from rag.errors import ConfigError, QuestionError, RagError
 
 LOG = logging.getLogger("rag")
 
@@ -26,6 +26,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--model", help=f"embedding model: {DEFAULT_MODEL} (default), all-MiniLM-L6-v2, or a folder"
+    )
+    p.add_argument(
+        "--store",
+        help="where builds live: faiss (the index folder, the default), a Milvus Lite folder ending in .db, "
+        "or a Milvus URI such as http://localhost:19530 (or RAG_STORE)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
 
@@ -54,6 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"overlap between chunks, in tokens (default {defaults.chunk_overlap})",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="read, chunk and embed on a Ray cluster (ADDRESS, e.g. ray://head:10001 or head:6379; "
+        "without it, a local Ray started for this run); needs pip install -e '.[scale]'",
+    )
+    p.add_argument(
+        "--ray-workers", type=int, default=2, help="Ray workers that embed, one model each (default 2)"
+    )
     _common(p)
 
     p = sub.add_parser("status", help="what is indexed and what is waiting in the articles folder")
@@ -117,6 +133,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         chunk_tokens=getattr(args, "chunk_tokens", None),
         chunk_overlap=getattr(args, "chunk_overlap", None),
         threshold=getattr(args, "threshold", None),
+        store=getattr(args, "store", None),
     )
 
 
@@ -124,7 +141,16 @@ def cmd_index(args: argparse.Namespace) -> int:
     from rag.index.indexer import build_index
 
     settings = _settings(args)
-    report = build_index(settings, full=args.full, progress=not args.no_progress)
+    if args.ray is None:
+        report = build_index(settings, full=args.full, progress=not args.no_progress)
+    else:
+        if not 1 <= args.ray_workers <= 1024:
+            raise ConfigError(f"--ray-workers must be between 1 and 1024, got {args.ray_workers}")
+        from rag.index.distributed import RayExecutor
+
+        address = None if args.ray == "local" else args.ray
+        with RayExecutor(settings, address=address, workers=args.ray_workers) as executor:
+            report = build_index(settings, full=args.full, progress=not args.no_progress, executor=executor)
     for line in report.problems():
         print(line, file=sys.stderr)
     print(report.summary())
@@ -133,16 +159,16 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from rag.index.indexer import pending_changes
-    from rag.index.store import read_manifest, verify_build
+    from rag.index.store import open_store
 
     settings = _settings(args)
+    store = open_store(settings)
     out: dict = {
-        "index": str(settings.index_dir.resolve()),
+        "index": store.describe(),
         "articles_dir": str(settings.articles_dir.resolve()),
     }
     try:
-        folder, manifest = read_manifest(settings.index_dir)
-        verify_build(folder, manifest, settings.index_dir)
+        manifest = store.manifest(verify=True)
         out["indexed"] = {
             "articles": manifest["counts"]["articles"],
             "chunks": manifest["counts"]["chunks"],

@@ -67,6 +67,24 @@ def reader_threshold(manifest: Path = READER_MANIFEST) -> float:
 DEFAULT_THRESHOLD = reader_threshold()
 
 
+def check_store(value: object) -> str:
+    """``value`` as a store: "faiss", an http(s):// or tcp:// Milvus URI, or a Milvus Lite path
+    ending in ".db" (made absolute, so every process of a deployment names the same one)."""
+    text = str(value).strip() if isinstance(value, str | Path) else ""
+    if text.casefold() == "faiss":
+        return "faiss"
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        if scheme.casefold() in ("http", "https", "tcp") and rest.strip("/"):
+            return text.rstrip("/")
+    elif text.endswith(".db") and Path(text).name != ".db":
+        return str(Path(text).expanduser().resolve())
+    raise ConfigError(
+        "the store must be faiss (the index folder, the default), a Milvus Lite folder ending in .db "
+        f"(e.g. index/milvus.db) or a Milvus URI (e.g. http://localhost:19530), got {value!r}"
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     articles_dir: Path = field(default_factory=lambda: Path.cwd() / "articles")
@@ -79,8 +97,12 @@ class Settings:
     encoding: str = "cl100k_base"
     threshold: float | None = None  # abstain below this confidence; None: the calibrated default
     reader: Path = READER_MANIFEST  # the reader's manifest (rag.query.reader); its weights lie beside it
+    # Where builds live (rag.index.store.open_store): "faiss" (the index folder), or Milvus: a Milvus
+    # Lite folder whose name ends in ".db" (embedded, one process at a time) or http://host:19530.
+    store: str = "faiss"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "store", check_store(self.store))
         for name in ("articles_dir", "index_dir", "cache_dir", "reader"):
             object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
         if not isinstance(self.model, str) or not self.model.strip():
@@ -102,7 +124,7 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then ``RAG_ARTICLES_DIR``, ``RAG_INDEX_DIR``, ``RAG_MODEL``,
-        ``RAG_CHUNK_TOKENS``, ``RAG_CHUNK_OVERLAP``, ``RAG_THRESHOLD``, ``RAG_READER``, then
+        ``RAG_CHUNK_TOKENS``, ``RAG_CHUNK_OVERLAP``, ``RAG_THRESHOLD``, ``RAG_READER``, ``RAG_STORE``, then
         ``overrides`` (None values ignored)."""
         values: dict[str, object] = {}
         env = {
@@ -113,6 +135,7 @@ class Settings:
             "chunk_overlap": "RAG_CHUNK_OVERLAP",
             "threshold": "RAG_THRESHOLD",
             "reader": "RAG_READER",
+            "store": "RAG_STORE",
         }
         for name, var in env.items():
             if (raw := os.environ.get(var)) is not None and raw != "":

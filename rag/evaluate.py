@@ -935,6 +935,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         index_dir=getattr(args, "index_dir", None),
         model=getattr(args, "model", None),
         threshold=getattr(args, "threshold", None),  # reaches the Pipeline, and the report's "threshold"
+        store=getattr(args, "store", None),
     )
     if getattr(args, "feedback", None) is not None:
         return cmd_feedback(args, settings)

@@ -40,12 +40,9 @@ from rag.index.store import (
     FORMAT_VERSION,
     BuildContent,
     EmbeddingCache,
+    FaissStore,
     Index,
-    prune_builds,
-    read_manifest,
-    read_sources,
-    verify_build,
-    write_build,
+    open_store,
 )
 from rag.index.tokens import count_tokens, get_encoding
 from rag.types import Article, Chunk, Sentence
@@ -56,6 +53,7 @@ PROGRESS = logging.getLogger("rag.progress")  # shown by the CLI and the app eve
 # Bump when cleaning, metadata or sentence splitting change what an unchanged file yields.
 INGEST_VERSION = 5  # 5: furniture kept out of sentences; 4: title kinds; 3: pysbd rewrites kept
 EMBED_GROUP = 256  # texts embedded between two cache commits
+RAY_EMBED_GROUP = 4096  # the same on Ray, where each group is one Ray Data job spread over the workers
 BIG_FILE = 1_000_000  # bytes: reading such a file is logged on its own
 LOG_EVERY = 10.0  # seconds between two progress lines in a log
 
@@ -163,17 +161,17 @@ def chunking_params(settings: Settings) -> dict:
     }
 
 
-def _previous(settings: Settings, full: bool, notes: list[str], verified: bool) -> Index | None:
+def _previous(store: FaissStore, full: bool, notes: list[str], verified: bool) -> Index | None:
     """The build in use, when it can be reused; None means everything is read anew. ``verified``:
     its checksums were checked a moment ago, under the build lock."""
     if full:
         return None
     try:
-        _, manifest = read_manifest(settings.index_dir)
+        manifest = store.manifest(verify=False)
         if manifest.get("format_version") != FORMAT_VERSION:
             notes.append(f"index format {manifest.get('format_version')} is old: rebuilding from scratch")
             return None
-        return Index.open(settings.index_dir, verified=verified)
+        return store.open(verified=verified)
     except IndexMissingError:
         return None
     except (IndexCorruptError, IndexMismatchError) as e:
@@ -191,7 +189,7 @@ def pending_changes(settings: Settings) -> tuple[dict[str, list[str]], list[Inge
     """What ``rag index`` would do now, per file: {"added": [...], "updated": [...], "removed": [...],
     "unchanged": [...]}. Reads no article text beyond hashing the files."""
     sources, errors = ingest.scan_folder(settings.articles_dir)
-    indexed = read_sources(settings.index_dir) or {}
+    indexed = open_store(settings).sources() or {}
     now = {s.relpath: s.sha256 for s in sources} | kept_files(errors, indexed)
     out: dict[str, list[str]] = {"added": [], "updated": [], "removed": [], "unchanged": []}
     for rel, sha in now.items():
@@ -207,16 +205,21 @@ def build_index(
     full: bool = False,
     embedder: object | None = None,
     progress: bool = False,
+    executor: object | None = None,
 ) -> BuildReport:
     """Update (or with ``full``, rebuild) the index in ``settings.index_dir`` from
     ``settings.articles_dir``. ``embedder`` defaults to ``rag.index.embed.load_embedder(settings)``,
     loaded only when there is something to embed. ``progress``: progress bars when stderr is a
-    terminal; long stages are logged (``rag.progress``) otherwise, and without ``progress``."""
+    terminal; long stages are logged (``rag.progress``) otherwise, and without ``progress``.
+    ``executor``: reads, splits, chunks and embeds the new text elsewhere
+    (``rag.index.distributed.RayExecutor``: ``rag index --ray``); what is reused and written is
+    decided here either way, so both paths give the same build."""
     t0 = time.perf_counter()
     progress = progress and sys.stderr.isatty()
     report = BuildReport()
+    store = open_store(settings)
     with build_lock(settings.index_dir):
-        prune_builds(settings.index_dir)
+        store.prune()
         sources, scan_errors = ingest.scan_folder(settings.articles_dir)
         report.errors.extend(scan_errors)
         params = chunking_params(settings)
@@ -225,10 +228,9 @@ def build_index(
         verified = False
         if not full:
             try:
-                folder, manifest = read_manifest(settings.index_dir)
-                verify_build(folder, manifest, settings.index_dir)
+                manifest = store.manifest(verify=True)
                 verified = True
-                indexed = read_sources(settings.index_dir) or {}
+                indexed = store.sources() or {}
             except (IndexMissingError, IndexCorruptError):
                 manifest, indexed = None, {}
             now = {s.relpath: s.sha256 for s in sources} | kept_files(scan_errors, indexed)
@@ -245,7 +247,7 @@ def build_index(
                 report.seconds = time.perf_counter() - t0
                 return report
 
-        prev = _previous(settings, full, report.notes, verified)
+        prev = _previous(store, full, report.notes, verified)
         if embedder is None:
             from rag.index.embed import load_embedder
 
@@ -289,15 +291,23 @@ def build_index(
             if not (same_ingest and prev is not None and prev.sources.get(s.relpath) == s.sha256)
         ]
         big = sum(s.size for s in to_read) >= BIG_FILE
-        reading = Progress("reading files", len(to_read), "file", show=big, bar=progress)
+        # Read, split and chunked on the executor's workers: by file, and by article id (sentences, chunks).
+        prepared = {p.source.relpath: p for p in executor.read(to_read)} if executor is not None else {}
+        split_before = {
+            aid: (p.sentences[aid], p.chunks[aid]) for p in prepared.values() for aid in p.sentences
+        }
+        reading = Progress("reading files", len(to_read), "file", show=big and not prepared, bar=progress)
         for src in sources:
             was = prev.sources.get(src.relpath) if prev is not None else None
             if was == src.sha256 and same_ingest:
                 reuse(src.relpath, was, src.size)
                 continue
-            if src.size >= BIG_FILE:
-                PROGRESS.info("reading %s (%.1f MB)", src.relpath, src.size / 1e6)
-            got, errors = ingest.load_source(src)
+            if src.relpath in prepared:
+                got, errors = prepared[src.relpath].articles, prepared[src.relpath].errors
+            else:
+                if src.size >= BIG_FILE:
+                    PROGRESS.info("reading %s (%.1f MB)", src.relpath, src.size / 1e6)
+                got, errors = ingest.load_source(src)
             reading.update(1)
             report.errors.extend(errors)
             if not got and was is not None and errors:  # never lose data
@@ -333,12 +343,18 @@ def build_index(
             # one raw page and not in another): split again then.
             old = prev.articles.get(a.id) if prev is not None else None
             known = old is not None and old.furniture == a.furniture
+            before = split_before.get(a.id)
             if same_ingest and known:
                 sents = [prev.sentences[i] for i in prev.sentence_ids(a.id)]
+            elif before is not None:
+                sents = before[0]
             else:
                 sents = split_sentences(a.id, a.text, a.language, a.furniture)
             if same_chunking and known:
                 chunks = prev_chunks.get(a.id, [])
+            elif before is not None:
+                chunks = before[1]
+                new_chunk_texts.update(c.text for c in chunks)
             else:
                 chunks = chunk_sentences(
                     a.id,
@@ -357,7 +373,7 @@ def build_index(
 
         # 3. Vectors: cache, then the previous build, then the model.
         chunk_vectors, sentence_vectors, embedded = _vectors(
-            settings, embedder, prev, all_chunks, all_sentences, new_chunk_texts, report, progress
+            settings, embedder, prev, all_chunks, all_sentences, new_chunk_texts, report, progress, executor
         )
         report.embedded = embedded
 
@@ -386,9 +402,9 @@ def build_index(
             sentence_vectors=sentence_vectors,
             chunk_vectors=chunk_vectors,
         )
-        report.build = write_build(settings.index_dir, content, manifest)
+        report.build = store.write(content, manifest)
         report.wrote = True
-        prune_builds(settings.index_dir)
+        store.prune()
         report.articles, report.chunks, report.sentences = len(ordered), len(all_chunks), len(all_sentences)
     report.seconds = time.perf_counter() - t0
     return report
@@ -420,6 +436,7 @@ def _vectors(
     new_chunk_texts: set[str],
     report: BuildReport,
     progress: bool,
+    executor: object | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     cache = EmbeddingCache(
         settings.index_dir / "cache" / "embeddings.sqlite", embedder.model_id, embedder.dim
@@ -456,9 +473,11 @@ def _vectors(
                 )
         items = sorted(missing.items(), key=lambda kv: len(kv[1]))  # similar lengths together: less padding
         bar = Progress("embedding", len(items), "text", show=len(items) > EMBED_GROUP, bar=progress)
-        for i in range(0, len(items), EMBED_GROUP):
-            group = items[i : i + EMBED_GROUP]
-            vecs = embedder.embed_documents([t for _, t in group])
+        embed = embedder.embed_documents if executor is None else executor.embed
+        step = EMBED_GROUP if executor is None else RAY_EMBED_GROUP
+        for i in range(0, len(items), step):
+            group = items[i : i + step]
+            vecs = embed([t for _, t in group])
             cache.put_many(zip([k for k, _ in group], vecs, strict=True))
             for (k, _), v in zip(group, vecs, strict=True):
                 found[k] = v

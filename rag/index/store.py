@@ -21,6 +21,11 @@ product of ``IndexFlatIP`` is the cosine.
 are thousands of chunks, not millions), checks the manifest and the checksums,
 and refuses an index built with another format or model with a message that
 says what to run.
+
+Where builds live is a *store*: :class:`FaissStore` (this folder, the default) or
+``rag.index.milvus.MilvusStore`` (collections in Milvus, ``--store`` / ``RAG_STORE``);
+:func:`open_store` picks one from the settings. Both give the same :class:`Index`. The index
+folder keeps the local state either way: the build lock, the embedding cache, feedback.
 """
 
 from __future__ import annotations
@@ -205,10 +210,11 @@ class Index:
     )  # (relpath, article_id, location)
     _faiss: object = field(default=None, repr=False)
     _article_sentences: dict[str, range] = field(default_factory=dict, repr=False)
+    build: str | None = None  # the build's name when it has no folder of its own (a Milvus build)
 
     @property
     def build_id(self) -> str:
-        return self.folder.name
+        return self.build or self.folder.name
 
     @property
     def model_id(self) -> str:
@@ -269,8 +275,42 @@ class Index:
                 f"the index in {index_dir} is inconsistent (vectors and records disagree): "
                 "run `rag index --full`"
             )
-        chunk_vectors = _all_vectors(chunk_index)
-        sentence_vectors = _all_vectors(sentence_index)
+        return cls.assemble(
+            folder,
+            manifest,
+            articles,
+            sentences,
+            chunks,
+            _all_vectors(chunk_index),
+            _all_vectors(sentence_index),
+            sources,
+            source_articles,
+            chunk_index,
+        )
+
+    @classmethod
+    def assemble(
+        cls,
+        folder: Path,
+        manifest: dict,
+        articles: dict[str, Article],
+        sentences: list[Sentence],
+        chunks: list[Chunk],
+        chunk_vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+        sources: dict[str, str],
+        source_articles: list[tuple[str, str, str]],
+        chunk_index: object = None,
+        build: str | None = None,
+    ) -> Index:
+        """An index from its records, as a store reads them (``chunk_index``: a FAISS index of
+        ``chunk_vectors``, made here when None)."""
+        if chunk_index is None:
+            import faiss
+
+            chunk_index = faiss.IndexFlatIP(chunk_vectors.shape[1] if chunk_vectors.ndim == 2 else 1)
+            if len(chunk_vectors):
+                chunk_index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
         index = cls(
             folder=folder,
             manifest=manifest,
@@ -282,6 +322,7 @@ class Index:
             sources=sources,
             source_articles=source_articles,
             _faiss=chunk_index,
+            build=build,
         )
         index._article_sentences = _ranges(sentences)
         return index
@@ -465,6 +506,68 @@ def read_sources(index_dir: Path) -> dict[str, str] | None:
         return None
     with _read_db(folder, index_dir) as con:
         return dict(con.execute("SELECT relpath, sha256 FROM sources"))
+
+
+class FaissStore:
+    """The builds in the index folder (the layout above): the default store.
+
+    The interface every store has, used by ``rag index``, ``rag status``, the pipeline and the
+    app: ``current`` (the build in use, cheap), ``identity`` (a build told apart from a rewrite
+    of it), ``manifest`` (the build in use and its manifest, checked), ``sources``, ``open``,
+    ``write``, ``prune``, ``describe`` and ``close``.
+    """
+
+    kind = "faiss"
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+
+    def describe(self) -> str:
+        return str(self.index_dir.resolve())
+
+    def current(self) -> str | None:
+        return current_build(self.index_dir)
+
+    def identity(self, name: str) -> tuple[str, int | None]:
+        """The build's name and its manifest's modification time."""
+        try:
+            mtime = (self.index_dir / BUILDS / name / "manifest.json").stat().st_mtime_ns
+        except OSError:
+            mtime = None
+        return name, mtime
+
+    def manifest(self, *, verify: bool = True) -> dict:
+        """The manifest of the build in use, after checking the build's files (``verify``)."""
+        folder, manifest = read_manifest(self.index_dir)
+        if verify:
+            verify_build(folder, manifest, self.index_dir)
+        return manifest
+
+    def sources(self) -> dict[str, str] | None:
+        return read_sources(self.index_dir)
+
+    def open(self, *, model_id: str | None = None, verified: bool = False) -> Index:
+        return Index.open(self.index_dir, model_id=model_id, verified=verified)
+
+    def write(self, content: BuildContent, manifest: dict) -> str:
+        return write_build(self.index_dir, content, manifest)
+
+    def prune(self, keep: int = 2) -> None:
+        prune_builds(self.index_dir, keep)
+
+    def close(self) -> None:
+        pass
+
+
+def open_store(settings: object) -> FaissStore:
+    """The store ``settings.store`` names: :class:`FaissStore` on ``settings.index_dir`` for
+    "faiss", else ``rag.index.milvus.MilvusStore`` on the Milvus URI (imported only then)."""
+    where = getattr(settings, "store", "faiss")
+    if where == "faiss":
+        return FaissStore(settings.index_dir)  # type: ignore[attr-defined]
+    from rag.index.milvus import MilvusStore
+
+    return MilvusStore(where, settings.index_dir)  # type: ignore[attr-defined,return-value]
 
 
 def _unit_or_zero(vec: np.ndarray) -> bool:

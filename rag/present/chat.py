@@ -818,9 +818,9 @@ def prepare_index(settings: Settings, *, say: Callable[[str], None] = print) -> 
     returns whether it built. An index that exists is served as it is and brought up to date in
     the background (:func:`open_pipeline`)."""
     from rag.index.indexer import pending_changes
-    from rag.index.store import current_build
+    from rag.index.store import open_store
 
-    if current_build(settings.index_dir) is not None:
+    if open_store(settings).current() is not None:
         return False
     files = len(pending_changes(settings)[0]["added"])
     say(

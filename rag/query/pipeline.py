@@ -32,7 +32,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -40,7 +39,7 @@ import numpy as np
 from rag.config import DEFAULT_THRESHOLD, Settings, check_threshold, reader_thresholds
 from rag.errors import QuestionError, RagError
 from rag.index.embed import Embedder
-from rag.index.store import BUILDS, Index, current_build
+from rag.index.store import Index, open_store
 from rag.query import answer as ans
 from rag.query.lexical import LexicalIndex
 from rag.query.question import MAX_QUESTION_CHARS, Query, clean_question, followup_context
@@ -106,6 +105,7 @@ class Pipeline:
         self.threshold_other_language = check_threshold(other)  # in two
         self._state = _State(index, Retriever(index, LexicalIndex(index)))
         self._reload_lock = threading.Lock()
+        self._store = open_store(settings)
         self._failed: tuple[tuple[str, int | None], str] | None = None  # (build identity, its error)
 
     @classmethod
@@ -126,7 +126,7 @@ class Pipeline:
             from rag.index.embed import load_embedder
 
             embedder = load_embedder(settings)
-        index = Index.open(settings.index_dir, model_id=embedder.model_id)
+        index = open_store(settings).open(model_id=embedder.model_id)
         if reader is None:
             from rag.query.reader import Reader
 
@@ -152,14 +152,14 @@ class Pipeline:
         that build is not tried again (and nothing is raised) until ``CURRENT`` names another build
         or its manifest is rewritten; meanwhile :attr:`reload_problem` holds the error.
         """
-        name = current_build(self.settings.index_dir)
+        name = self._store.current()
         if name is None or name == self._state.index.build_id:
             self._failed = None
             return False
         if self._failed is not None and self._failed[0] == self._identity(name):
             return False
         with self._reload_lock:
-            name = current_build(self.settings.index_dir)
+            name = self._store.current()
             if name is None or name == self._state.index.build_id:
                 return False
             identity = self._identity(name)
@@ -167,7 +167,7 @@ class Pipeline:
                 return False
             t0 = time.perf_counter()
             try:
-                index = Index.open(self.settings.index_dir, model_id=self.embedder.model_id)
+                index = self._store.open(model_id=self.embedder.model_id)
             except RagError as e:
                 self._failed = (identity, str(e))
                 raise
@@ -184,12 +184,8 @@ class Pipeline:
         return None if failed is None else failed[1]
 
     def _identity(self, name: str) -> tuple[str, int | None]:
-        """A build told apart from a rewrite of it: its name and its manifest's modification time."""
-        try:
-            mtime = (Path(self.settings.index_dir) / BUILDS / name / "manifest.json").stat().st_mtime_ns
-        except OSError:
-            mtime = None
-        return name, mtime
+        """A build told apart from a rewrite of it (``FaissStore.identity``)."""
+        return self._store.identity(name)
 
     # --- asking ----------------------------------------------------------------------------------------
 
