@@ -53,7 +53,6 @@ PROGRESS = logging.getLogger("rag.progress")  # shown by the CLI and the app eve
 # Bump when cleaning, metadata or sentence splitting change what an unchanged file yields.
 INGEST_VERSION = 5  # 5: furniture kept out of sentences; 4: title kinds; 3: pysbd rewrites kept
 EMBED_GROUP = 256  # texts embedded between two cache commits
-RAY_EMBED_GROUP = 4096  # the same on Ray, where each group is one Ray Data job spread over the workers
 BIG_FILE = 1_000_000  # bytes: reading such a file is logged on its own
 LOG_EVERY = 10.0  # seconds between two progress lines in a log
 
@@ -473,11 +472,15 @@ def _vectors(
                 )
         items = sorted(missing.items(), key=lambda kv: len(kv[1]))  # similar lengths together: less padding
         bar = Progress("embedding", len(items), "text", show=len(items) > EMBED_GROUP, bar=progress)
-        embed = embedder.embed_documents if executor is None else executor.embed
-        step = EMBED_GROUP if executor is None else RAY_EMBED_GROUP
-        for i in range(0, len(items), step):
-            group = items[i : i + step]
-            vecs = embed([t for _, t in group])
+        if executor is not None:  # blocks come back from the workers as they finish, each committed
+            for rows, vecs in executor.embed_batches([t for _, t in items]):
+                group = [items[int(r)][0] for r in rows]
+                cache.put_many(zip(group, vecs, strict=True))
+                found.update(zip(group, vecs, strict=True))
+                bar.update(len(group))
+        for i in range(0, len(items) if executor is None else 0, EMBED_GROUP):
+            group = items[i : i + EMBED_GROUP]
+            vecs = embedder.embed_documents([t for _, t in group])
             cache.put_many(zip([k for k, _ in group], vecs, strict=True))
             for (k, _), v in zip(group, vecs, strict=True):
                 found[k] = v
