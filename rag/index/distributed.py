@@ -94,10 +94,10 @@ class Prepared:
 def prepare_source(src: SourceFile, settings: Settings) -> Prepared:
     """What the plain indexer computes for one file, in this process: ``load_source``, then
     ``split_sentences`` and ``chunk_sentences`` per article with ``settings``' chunk sizes."""
-    from rag.index.chunking import chunk_sentences
+    from rag.index.indexer import chunk_article
     from rag.index.ingest import load_source
     from rag.index.sentences import split_sentences
-    from rag.index.tokens import count_tokens, get_encoding
+    from rag.index.tokens import get_encoding
 
     enc = get_encoding(settings.encoding)
     articles, errors = load_source(src)
@@ -108,15 +108,7 @@ def prepare_source(src: SourceFile, settings: Settings) -> Prepared:
             continue
         sents = split_sentences(a.id, a.text, a.language, a.furniture)
         sentences[a.id] = sents
-        chunks[a.id] = chunk_sentences(
-            a.id,
-            a.text,
-            sents,
-            max_tokens=settings.chunk_tokens,
-            overlap_tokens=settings.chunk_overlap,
-            count=lambda t: count_tokens(t, enc),
-            furniture=a.furniture,
-        )
+        chunks[a.id] = chunk_article(a, sents, settings, enc)
     return Prepared(src, articles, errors, sentences, chunks)
 
 

@@ -355,15 +355,7 @@ def build_index(
                 chunks = before[1]
                 new_chunk_texts.update(c.text for c in chunks)
             else:
-                chunks = chunk_sentences(
-                    a.id,
-                    a.text,
-                    sents,
-                    max_tokens=settings.chunk_tokens,
-                    overlap_tokens=settings.chunk_overlap,
-                    count=lambda t: count_tokens(t, enc),
-                    furniture=a.furniture,
-                )
+                chunks = chunk_article(a, sents, settings, enc)
                 new_chunk_texts.update(c.text for c in chunks)
             all_sentences.extend(sents)
             all_chunks.extend(chunks)
@@ -407,6 +399,19 @@ def build_index(
         report.articles, report.chunks, report.sentences = len(ordered), len(all_chunks), len(all_sentences)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def chunk_article(a: Article, sentences: list[Sentence], settings: Settings, enc: object) -> list[Chunk]:
+    """An article's chunks with ``settings``' sizes, tokens counted with ``enc`` (``get_encoding``)."""
+    return chunk_sentences(
+        a.id,
+        a.text,
+        sentences,
+        max_tokens=settings.chunk_tokens,
+        overlap_tokens=settings.chunk_overlap,
+        count=lambda t: count_tokens(t, enc),
+        furniture=a.furniture,
+    )
 
 
 def _model_matches(manifest: dict, settings: Settings, embedder: object | None) -> bool:
