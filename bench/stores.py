@@ -1,7 +1,8 @@
 """The FAISS store against the Milvus store on one XQuAD corpus: load time, warm ask() latency,
 a dense search inside Milvus, and memory.
 
-    .venv/bin/python bench/stores.py [--dataset ../shared/bench/xquad-en] [--milvus /tmp/x.db] [--limit 300]
+    .venv/bin/python bench/stores.py [--dataset ../shared/bench/xquad-en] [--corpus OTHER/corpus]
+                                     [--milvus /tmp/x.db] [--limit 300]
 
 The index of the dataset's corpus is built (or brought up to date) on each store with the real
 model, in the same index folder as ``rag eval --dataset`` uses, so the embedding cache is shared
@@ -39,6 +40,7 @@ def rss_mb() -> float:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", type=Path, default=PROJECT_DIR.parent / "shared" / "bench" / "xquad-en")
+    p.add_argument("--corpus", type=Path, help="another dataset's corpus (de questions on the en corpus)")
     p.add_argument("--milvus", help="Milvus URI or Milvus Lite folder (default: a new temporary .db)")
     p.add_argument("--limit", type=int, default=300)
     args = p.parse_args()
@@ -46,10 +48,11 @@ def main() -> int:
     with (args.dataset / "questions.jsonl").open(encoding="utf-8") as f:
         questions = [json.loads(line)["question"] for line in f if line.strip()][: args.limit]
 
-    base = eval_index_settings(Settings.from_env(), args.dataset / "corpus")
+    corpus = args.corpus or args.dataset / "corpus"
+    base = eval_index_settings(Settings.from_env(), corpus)
     stores = {
         "faiss": base,
-        "milvus": eval_index_settings(base.with_(store=milvus_uri), args.dataset / "corpus"),
+        "milvus": eval_index_settings(base.with_(store=milvus_uri), corpus),
     }
     pipelines, out = {}, {"dataset": str(args.dataset), "questions": len(questions), "stores": {}}
     for name, settings in stores.items():
@@ -92,7 +95,7 @@ def main() -> int:
     }
     print(json.dumps(out, indent=2))
     print(
-        f"\n{args.dataset.name}: {len(questions)} questions, asked alternately on both stores\n"
+        f"\n{args.dataset.name} on {corpus}: {len(questions)} questions, asked alternately on both stores\n"
         f"{'store':<8}{'load s':>8}{'ask p50 ms':>12}{'ask p95 ms':>12}{'RSS MB':>9}"
     )
     for name, row in out["stores"].items():
