@@ -146,10 +146,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     else:
         if not 1 <= args.ray_workers <= 1024:
             raise ConfigError(f"--ray-workers must be between 1 and 1024, got {args.ray_workers}")
-        from rag.index.distributed import RayExecutor
+        from rag.index.distributed import OnDemand
 
         address = None if args.ray == "local" else args.ray
-        with RayExecutor(settings, address=address, workers=args.ray_workers) as executor:
+        with OnDemand(settings, address=address, workers=args.ray_workers) as executor:
             report = build_index(settings, full=args.full, progress=not args.no_progress, executor=executor)
     for line in report.problems():
         print(line, file=sys.stderr)

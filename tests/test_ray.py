@@ -212,6 +212,10 @@ def test_rag_index_on_ray_into_milvus_gives_the_plain_build_and_updates_it(
         out = capsys.readouterr().out
         assert "added 1, updated 0, removed 0, unchanged 5" in out
         assert len(open_store(on_ray).open().articles) == 6
+        # Nothing new: no Ray is started and no cluster reached, even at an address where none answers.
+        milvus.close_clients()
+        assert cli.main([*argv, "--model", "fake", "--ray", "127.0.0.1:1", "--no-progress"]) == 0
+        assert "index already up to date" in capsys.readouterr().out
     finally:
         milvus.close_clients()
 

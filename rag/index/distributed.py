@@ -442,3 +442,34 @@ class RayExecutor:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class OnDemand:
+    """A :class:`RayExecutor` started at the first file to read or text to embed: ``rag index
+    --ray`` with nothing new to index (or only deletions) starts no Ray and reaches no cluster."""
+
+    def __init__(self, settings: Settings, address: str | None = None, workers: int = 2) -> None:
+        self.settings, self.address, self.workers = settings, address, workers
+        self.executor: RayExecutor | None = None
+
+    def _started(self) -> RayExecutor:
+        if self.executor is None:
+            self.executor = RayExecutor(self.settings, address=self.address, workers=self.workers)
+        return self.executor
+
+    def read(self, sources: list[SourceFile]) -> list[Prepared]:
+        return self._started().read(sources) if sources else []
+
+    def embed_batches(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if texts:
+            yield from self._started().embed_batches(texts)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.close()
+
+    def __enter__(self) -> OnDemand:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
