@@ -431,3 +431,41 @@ def test_two_app_replicas_on_one_milvus_follow_one_rag_index(settings, tmp_path)
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def test_a_replica_keeps_answering_when_milvus_goes_down(settings, tmp_path, fake_reader):
+    milvus_port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "milvus_lite",
+            "server",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--port",
+            str(milvus_port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_port(milvus_port, server, "milvus-lite server")
+        remote = settings.with_(store=f"http://127.0.0.1:{milvus_port}")
+        build_index(remote, embedder=FakeEmbedder())
+        pipeline = Pipeline.from_settings(remote, embedder=FakeEmbedder(), reader=fake_reader)
+        assert not pipeline.reload_if_changed()
+    finally:
+        server.kill()
+        server.wait()
+    time.sleep(milvus.POLL_SECONDS + 0.1)
+    t0 = time.monotonic()
+    assert not pipeline.reload_if_changed()  # Milvus is gone: the build held in memory stays
+    answer = pipeline.ask("How many MOUs were signed?")
+    assert answer.hits and time.monotonic() - t0 < milvus.ASK_TIMEOUT + 30
+    t1 = time.monotonic()
+    pipeline.reload_if_changed()  # not asked again for a while: no wait
+    assert time.monotonic() - t1 < 1
+    with pytest.raises(RagError, match="Milvus at http://127.0.0.1"):
+        open_store(remote).manifest()  # rag status and rag index are told

@@ -63,6 +63,8 @@ VARCHAR = 65_535  # Milvus's largest VARCHAR, in bytes
 ROWS_PER_INSERT = 2_000
 BYTES_PER_INSERT = 8 << 20  # well below gRPC's message limit
 POLL_SECONDS = 1.0  # how often ``current`` asks Milvus which build is in use
+ASK_TIMEOUT = 5.0  # seconds that question of ``current`` may take
+DOWN_SECONDS = 10.0  # when Milvus did not answer it, how long before it is asked again
 LEFTOVER_SECONDS = 3_600  # collections of a build that never completed are dropped after this
 _BUILD_NAME = re.compile(r"^b(\d{8}T\d{6})_\d+_\d+$")
 
@@ -254,20 +256,35 @@ class MilvusStore:
     def _row(self, key: str) -> str | None:
         """The ``value`` of a row of the builds collection, None when there is none."""
         client = self.client
-        if not self._call("list collections", client.has_collection, self.builds_collection):
+        builds = self.builds_collection
+        if not self._call("list collections", client.has_collection, builds, timeout=ASK_TIMEOUT):
             return None
-        self._load(self.builds_collection)
+        self._load(builds)
         rows = self._call(
-            "read the build list", client.query, self.builds_collection, ids=[key], output_fields=["value"]
+            "read the build list",
+            client.query,
+            builds,
+            ids=[key],
+            output_fields=["value"],
+            timeout=ASK_TIMEOUT,
         )
         return rows[0]["value"] if rows else None
 
     def current(self) -> str | None:
-        """The build in use; asked of Milvus at most every :data:`POLL_SECONDS`."""
+        """The build in use; asked of Milvus at most every :data:`POLL_SECONDS`. When Milvus does
+        not answer, the last answer stands (a replica keeps serving the build it holds) and Milvus
+        is asked again after a while; with no answer yet, the failure is raised."""
         now = time.monotonic()
         if self._current is not None and now - self._current[0] < POLL_SECONDS:
             return self._current[1]
-        name = self._row(CURRENT) or None
+        try:
+            name = self._row(CURRENT) or None
+        except RagError as e:
+            if self._current is None:
+                raise
+            LOG.warning("%s; still serving build %s", e, self._current[1])
+            self._current = (now + DOWN_SECONDS, self._current[1])
+            return self._current[1]
         self._current = (now, name)
         return name
 
