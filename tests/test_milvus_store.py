@@ -344,26 +344,28 @@ def _wait_for_port(port: int, proc: subprocess.Popen, what: str, seconds: float 
     raise AssertionError(f"{what} did not listen on {port} within {seconds} s")
 
 
+def start_milvus_server(data_dir: Path, port: int) -> subprocess.Popen:
+    """A Milvus Lite server (``milvus-lite server``, from PyPI) on ``port``: Milvus over http, as a
+    cluster would serve it. The caller waits for its port and stops it."""
+    command = [
+        sys.executable,
+        "-m",
+        "milvus_lite",
+        "server",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
 def test_two_app_replicas_on_one_milvus_follow_one_rag_index(settings, tmp_path):
     from gradio_client import Client
 
     env = dict(os.environ, PYTHONPATH=str(PROJECT_DIR))
     milvus_port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "milvus_lite",
-            "server",
-            "--data-dir",
-            str(tmp_path / "milvus-data"),
-            "--port",
-            str(milvus_port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_milvus_server(tmp_path / "milvus-data", milvus_port)
     apps: list[subprocess.Popen] = []
     try:
         _wait_for_port(milvus_port, server, "milvus-lite server")
@@ -435,21 +437,7 @@ def test_two_app_replicas_on_one_milvus_follow_one_rag_index(settings, tmp_path)
 
 def test_a_replica_keeps_answering_when_milvus_goes_down(settings, tmp_path, fake_reader):
     milvus_port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "milvus_lite",
-            "server",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--port",
-            str(milvus_port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_milvus_server(tmp_path / "data", milvus_port)
     try:
         _wait_for_port(milvus_port, server, "milvus-lite server")
         remote = settings.with_(store=f"http://127.0.0.1:{milvus_port}")

@@ -477,18 +477,20 @@ def _vectors(
                 )
         items = sorted(missing.items(), key=lambda kv: len(kv[1]))  # similar lengths together: less padding
         bar = Progress("embedding", len(items), "text", show=len(items) > EMBED_GROUP, bar=progress)
-        if executor is not None:  # blocks come back from the workers as they finish, each committed
-            for rows, vecs in executor.embed_batches([t for _, t in items]):
-                group = [items[int(r)][0] for r in rows]
-                cache.put_many(zip(group, vecs, strict=True))
-                found.update(zip(group, vecs, strict=True))
-                bar.update(len(group))
-        for i in range(0, len(items) if executor is None else 0, EMBED_GROUP):
-            group = items[i : i + EMBED_GROUP]
-            vecs = embedder.embed_documents([t for _, t in group])
-            cache.put_many(zip([k for k, _ in group], vecs, strict=True))
-            for (k, _), v in zip(group, vecs, strict=True):
-                found[k] = v
+
+        def blocks() -> Iterator[tuple[list[str], np.ndarray]]:
+            """(keys, vectors) per block embedded; each block is committed to the cache as it comes."""
+            if executor is not None:  # from the workers, as they finish
+                for rows, vecs in executor.embed_batches([t for _, t in items]):
+                    yield [items[int(r)][0] for r in rows], vecs
+                return
+            for i in range(0, len(items), EMBED_GROUP):
+                group = items[i : i + EMBED_GROUP]
+                yield [k for k, _ in group], embedder.embed_documents([t for _, t in group])
+
+        for group, vecs in blocks():
+            cache.put_many(zip(group, vecs, strict=True))
+            found.update(zip(group, vecs, strict=True))
             bar.update(len(group))
         bar.close()
         dim = embedder.dim

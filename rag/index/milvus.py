@@ -672,6 +672,3 @@ class MilvusStore:
         for build in doomed:
             LOG.info("dropping old build %s from %s", build, self.describe())
             self._drop_build(build)
-
-    def close(self) -> None:
-        pass

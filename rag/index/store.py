@@ -514,7 +514,7 @@ class FaissStore:
     The interface every store has, used by ``rag index``, ``rag status``, the pipeline and the
     app: ``current`` (the build in use, cheap), ``identity`` (a build told apart from a rewrite
     of it), ``manifest`` (the build in use and its manifest, checked), ``sources``, ``open``,
-    ``write``, ``prune``, ``describe`` and ``close``.
+    ``write``, ``prune`` and ``describe``.
     """
 
     kind = "faiss"
@@ -554,9 +554,6 @@ class FaissStore:
 
     def prune(self, keep: int = 2) -> None:
         prune_builds(self.index_dir, keep)
-
-    def close(self) -> None:
-        pass
 
 
 def open_store(settings: object) -> FaissStore:

@@ -156,13 +156,13 @@ class Pipeline:
         if name is None or name == self._state.index.build_id:
             self._failed = None
             return False
-        if self._failed is not None and self._failed[0] == self._identity(name):
+        if self._failed is not None and self._failed[0] == self._store.identity(name):
             return False
         with self._reload_lock:
             name = self._store.current()
             if name is None or name == self._state.index.build_id:
                 return False
-            identity = self._identity(name)
+            identity = self._store.identity(name)
             if self._failed is not None and self._failed[0] == identity:
                 return False
             t0 = time.perf_counter()
@@ -182,10 +182,6 @@ class Pipeline:
         """Why the build ``CURRENT`` names is not served (the error it raised when loaded), or None."""
         failed = self._failed
         return None if failed is None else failed[1]
-
-    def _identity(self, name: str) -> tuple[str, int | None]:
-        """A build told apart from a rewrite of it (``FaissStore.identity``)."""
-        return self._store.identity(name)
 
     # --- asking ----------------------------------------------------------------------------------------
 
