@@ -11,17 +11,20 @@ Two things are fitted, with the whole pipeline (retrieval + reader) over the XQu
    (``xquad_articles.trained`` in the manifest; the held-out half is what figures are reported
    on): the best short-answer F1, and of the rules within ``--slack`` of it the one that reads the
    fewest windows on average (each costs about 20 ms).
-2. The abstention threshold: the highest that refuses at most ``--max-refused`` of the answerable
-   questions above (a refused answerable question is a lost answer; the reader's has-answer
-   probability separates too weakly for balanced accuracy, which is printed for the record). The
-   unanswerable questions it is measured on are SQuAD 2.0's unanswerable questions
-   (``is_impossible``) of the held-out articles from ../shared/qa-train/ (never trained on; on topic
-   for the corpus, as the seed set's unanswerable questions are for the seed articles).
-3. The threshold for a question and a sentence in two languages, which the reader reads with less
-   confidence: the same share of answerable questions refused, on XQuAD's German questions of the
-   trained half against the English corpus.
+2. The confidence model (``rag.query.confidence``): a logistic regression of "the chosen sentence
+   holds a gold answer" on the reader's probability and the evidence around the sentence, over the
+   trained half's English questions (English corpus), German questions (German corpus) and German
+   questions on the English corpus, each asked once as it is and once with every sentence that
+   holds its answer taken out of the corpus (a question the articles cannot answer, on their
+   topic, as the seed set's unanswerable questions are), plus SQuAD 2.0's unanswerable questions
+   (``is_impossible``) of the held-out articles from ../shared/qa-train/ (never trained on), on
+   the sentence the reading rule picks by the reader's probability, as ``ask`` does.
+3. The abstention thresholds on that confidence: the highest that refuses at most
+   ``--max-refused`` of the answerable questions whose question and sentence share a language
+   (English and German above), and the same for those in two languages (German on English). A
+   refused answerable question is a lost answer; balanced accuracy is printed for the record.
 
-Figures: eval/NOTES.md, "Reader windows", "Reader threshold" and "Reader threshold across languages".
+Figures: eval/NOTES.md, "Reader windows" and "Confidence from the reader and the evidence".
 """
 
 from __future__ import annotations
@@ -39,7 +42,14 @@ sys.path.insert(0, str(ROOT))
 
 from rag.config import READER_MANIFEST, Settings  # noqa: E402
 from rag.evaluate import Question, eval_index_settings, load_dataset  # noqa: E402
-from rag.metrics import abstention_rates, calibrate_threshold, exact_match, token_f1  # noqa: E402
+from rag.metrics import (  # noqa: E402
+    abstention_rates,
+    calibrate_threshold,
+    contains_answer,
+    exact_match,
+    token_f1,
+)
+from rag.query.confidence import FEATURES, Confidence, evidence  # noqa: E402
 from rag.query.question import Query  # noqa: E402
 from rag.query.reader import Reading, choose  # noqa: E402
 
@@ -114,6 +124,58 @@ def refusing(share: float, answerable: list[float]) -> float:
     return math.floor(kept[int(share * len(kept))] * 10000) / 10000
 
 
+def evidence_rows(
+    pipeline, questions: list[Question], windows: int, *, remove_answers: bool = False
+) -> list[list[dict]]:
+    """Per question, one row per window ``ask`` may read (its first ``windows`` candidates): the
+    confidence features of the sentence (``x``), the reader's probability (``p``), ``holds`` (the
+    sentence holds a gold answer), ``answerable`` and ``two`` (question and sentence in two
+    languages). ``remove_answers``: the sentences holding a gold answer are taken out first
+    (candidates and evidence), so the question becomes one the corpus cannot answer."""
+    out = []
+    for q in questions:
+        query = Query.build(q.question)
+        state, _, _, candidates = pipeline.candidates(query)
+        sentences = state.index.sentences
+        excluded: frozenset[int] = frozenset()
+        if remove_answers:
+            excluded = frozenset(i for i, s in enumerate(sentences) if contains_answer(s.text, q.answers))
+            candidates = [c for c in candidates if c.sentence_id not in excluded]
+        answerable = q.answerable and not remove_answers
+        rows = []
+        for c in candidates[:windows]:
+            text = sentences[c.sentence_id].text
+            reading = pipeline.reader.read(query.text, [text])[0]
+            x = evidence(state.retriever, query, c, reading, excluded=excluded)
+            holds = answerable and contains_answer(text, q.answers)
+            rows.append({"x": x, "p": reading.probability, "holds": holds, "answerable": answerable})
+        if rows:
+            out.append(rows)
+    return out
+
+
+def chosen_rows(questions: list[list[dict]], penalty: float, score) -> list[dict]:
+    """The row ``choose`` picks for each question when a window's probability is ``score(row)``,
+    with ``two``: question and sentence in two languages."""
+    out = []
+    for rows in questions:
+        as_read = (Reading(0, 0, "", score(r), 0.0) for r in rows)
+        k, _ = choose(as_read, penalty)
+        out.append({**rows[k], "two": bool(rows[k]["x"]["two_languages"])})
+    return out
+
+
+def fit_confidence(rows: list[dict]) -> Confidence:
+    """Logistic regression (scikit-learn, L2, C=1) of ``holds`` on :data:`FEATURES`."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = [[r["x"][f] for f in FEATURES] for r in rows]
+    y = [int(r["holds"]) for r in rows]
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(X, y)
+    weights = {f: round(float(w), 6) for f, w in zip(FEATURES, model.coef_[0], strict=True)}
+    return Confidence(weights, round(float(model.intercept_[0]), 6))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--manifest", type=Path, default=READER_MANIFEST)
@@ -150,39 +212,74 @@ def main(argv: list[str] | None = None) -> int:
     windows, penalty = rule["windows"], rule["rank_penalty"]
     print(f"reading rule: windows {windows}, rank_penalty {penalty} (F1 {rule['f1']:.3f}, best {top:.3f})")
 
-    neg = read_all(pipeline, negatives)
-    conf, answerable = [], []
-    for rs, label in [(rs, True) for rs in pos] + [(rs, False) for rs in neg]:
-        r, _ = apply(rs, windows, penalty)
-        conf.append(r.probability if r is not None else 0.0)
-        answerable.append(label)
-    threshold = refusing(args.max_refused, [c for c, a in zip(conf, answerable, strict=True) if a])
+    de_corpus, de_questions = load_dataset(args.other)
+    de_pipeline = Pipeline.from_settings(
+        eval_index_settings(Settings.from_env(reader=args.manifest), de_corpus), threshold=0.0
+    )
+    _, others = load_dataset(args.other, corpus)
+    sets = {  # name -> (pipeline, questions of the trained half)
+        "en": (pipeline, positives),
+        "de": (de_pipeline, [q for q in de_questions if q.sources and q.sources[0].split(".")[0] in trained]),
+        "de->en": (pipeline, [q for q in others if q.sources and q.sources[0].split(".")[0] in trained]),
+    }
+    asked: list[list[dict]] = []
+    counts = {}
+    for name, (pipe, qs) in sets.items():
+        for remove in (False, True):
+            got = evidence_rows(pipe, qs, windows, remove_answers=remove)
+            counts[f"{name} {'answer removed' if remove else 'answerable'}"] = len(got)
+            asked += got
+    got = evidence_rows(pipeline, negatives, windows)
+    counts["squad-2.0 unanswerable"] = len(got)
+    asked += got
+    rows = chosen_rows(asked, penalty, lambda r: r["p"])  # the sentences ask() answers with
+    model = fit_confidence(rows)
+    conf = [model.probability(r["x"]) for r in rows]
+    answerable = [r["answerable"] for r in rows]
+    threshold = refusing(
+        args.max_refused, [c for c, r in zip(conf, rows, strict=True) if r["answerable"] and not r["two"]]
+    )
+    other_threshold = refusing(
+        args.max_refused, [c for c, r in zip(conf, rows, strict=True) if r["answerable"] and r["two"]]
+    )
     balanced = calibrate_threshold(conf, answerable)
     print(
         f"balanced-accuracy threshold {balanced:.4f}: "
         f"{abstention_rates(answerable, [c < balanced for c in conf])}"
     )
-    rates = abstention_rates(answerable, [c < threshold for c in conf])
+    refused = [c < (other_threshold if r["two"] else threshold) for c, r in zip(conf, rows, strict=True)]
+    rates = abstention_rates(answerable, refused)
+    p = [r["p"] for r in rows]
+    t_same = refusing(
+        args.max_refused, [c for c, r in zip(p, rows, strict=True) if r["answerable"] and not r["two"]]
+    )
+    t_two = refusing(
+        args.max_refused, [c for c, r in zip(p, rows, strict=True) if r["answerable"] and r["two"]]
+    )
+    alone = [c < (t_two if r["two"] else t_same) for c, r in zip(p, rows, strict=True)]
+    by_set = {"this model": rates, "the reader alone": abstention_rates(answerable, alone)}
+    print(f"at most {args.max_refused:.0%} of answerable refused: {json.dumps(by_set)}")
     fit = {
         "fitted_by": "eval/fit_reading.py",
-        "answerable": len(positives),
-        "unanswerable": len(negatives),
+        "questions": counts,
         "f1": round(rule["f1"], 4),
         "windows_read": round(rule["read"], 3),
         "max_refused": args.max_refused,
         "answerable_refused": round(rates["answerable_abstained"], 4),
         "unanswerable_refused": round(rates["unanswerable_abstained"], 4),
     }
-    _, others = load_dataset(args.other, corpus)
-    others = [q for q in others if q.sources and q.sources[0].split(".")[0] in trained]
-    chosen = [apply(rs, windows, penalty)[0] for rs in read_all(pipeline, others)]
-    other_threshold = refusing(args.max_refused, [r.probability if r else 0.0 for r in chosen])
-    fit["other_language_answerable"] = len(others)
     print(json.dumps({"threshold": threshold, "threshold_other_language": other_threshold, **fit}))
     if not args.dry_run:
         manifest["reading"] = {"windows": windows, "rank_penalty": penalty}
         manifest["threshold"] = threshold
         manifest["threshold_other_language"] = other_threshold
+        manifest["confidence"] = {
+            "features": list(FEATURES),
+            "weights": dict(model.weights),
+            "bias": model.bias,
+            "target": "the chosen sentence holds a gold answer",
+            "fitted_by": "eval/fit_reading.py",
+        }
         manifest["reading_fit"] = fit
         manifest.pop("threshold_fit", None)
         args.manifest.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

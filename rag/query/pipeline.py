@@ -18,7 +18,9 @@ Steps of ``ask`` (no file is read and no model loaded on a warm call):
    calibrated probability that it answers the question.
 4. The answer is the sentence of highest probability less ``reader.rank_penalty`` per step down
    the ranking (``rag.query.reader.choose``, which stops reading once no later sentence can win), with
-   its span as the short answer; its probability is ``Answer.confidence``. Below the threshold
+   its span as the short answer. ``Answer.confidence`` is its probability weighed with what retrieval
+   found (``rag.query.confidence``: how much of the question the sentence and its neighbours hold,
+   how close it is to the question). Below the threshold
    (``threshold``, or ``threshold_other_language`` when the question and the sentence are in two
    languages) the pipeline abstains and ``closest`` holds the best sentence of each of the three best chunks.
 5. Corroboration: sentences of *other* articles whose vector has cosine at least
@@ -41,6 +43,7 @@ from rag.errors import QuestionError, RagError
 from rag.index.embed import Embedder
 from rag.index.store import Index, open_store
 from rag.query import answer as ans
+from rag.query.confidence import Confidence, evidence, two_languages
 from rag.query.lexical import LexicalIndex
 from rag.query.question import MAX_QUESTION_CHARS, Query, clean_question, followup_context
 from rag.query.reader import Reading, choose
@@ -103,6 +106,8 @@ class Pipeline:
             other = threshold
         self.threshold = check_threshold(threshold)  # question and answer sentence in one language
         self.threshold_other_language = check_threshold(other)  # in two
+        # The reader's probability weighed with the evidence (rag.query.confidence), if it has a model.
+        self.confidence = Confidence.from_manifest(getattr(reader, "manifest", None))
         self._state = _State(index, Retriever(index, LexicalIndex(index)))
         self._reload_lock = threading.Lock()
         self._store = open_store(settings)
@@ -230,8 +235,11 @@ class Pipeline:
         """The abstention threshold for an answer from ``article``: the reader reads a question and a
         sentence in two languages with less confidence (eval/NOTES.md, "Reader threshold across
         languages")."""
-        two = query.language != "und" and article.language != "und" and article.language != query.language
-        return self.threshold_other_language if two else self.threshold
+        return (
+            self.threshold_other_language
+            if two_languages(query.language, article.language)
+            else self.threshold
+        )
 
     def ask(self, question: str, *, filters: Filters | None = None, history: Sequence[str] = ()) -> Answer:
         """Answer a question from the articles, or abstain. Raises ``QuestionError`` for bad input."""
@@ -247,6 +255,8 @@ class Pipeline:
         k, reading = chosen
         best = read[k]
         confidence = float(reading.probability)
+        if self.confidence is not None:  # not used to choose: eval/NOTES.md, "Confidence from the reader"
+            confidence = self.confidence.probability(evidence(state.retriever, query, best, reading))
         if confidence < self.threshold_for(
             query, state.index.articles[state.index.sentences[best.sentence_id].article_id]
         ):
