@@ -124,6 +124,16 @@ def refusing(share: float, answerable: list[float]) -> float:
     return math.floor(kept[int(share * len(kept))] * 10000) / 10000
 
 
+def refused_per_language(
+    share: float, values: list[float], rows: list[dict]
+) -> tuple[float, float, list[bool]]:
+    """(threshold for one language, threshold for two, which rows they refuse): each threshold
+    refuses at most ``share`` of the answerable rows of its kind (``two``), on ``values``."""
+    same = refusing(share, [v for v, r in zip(values, rows, strict=True) if r["answerable"] and not r["two"]])
+    two = refusing(share, [v for v, r in zip(values, rows, strict=True) if r["answerable"] and r["two"]])
+    return same, two, [v < (two if r["two"] else same) for v, r in zip(values, rows, strict=True)]
+
+
 def evidence_rows(
     pipeline, questions: list[Question], windows: int, *, remove_answers: bool = False
 ) -> list[list[dict]]:
@@ -198,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     split = manifest["xquad_articles"]
     corpus, questions = load_dataset(args.bench)
     trained = set(split["trained"])
-    positives = [q for q in questions if q.sources and q.sources[0].split(".")[0] in trained]
+
+    def trained_half(qs: list[Question]) -> list[Question]:
+        return [q for q in qs if q.sources and q.sources[0].split(".")[0] in trained]
+
+    positives = trained_half(questions)
     negatives = unanswerable(args.data, set(split["held_out"]), args.unanswerable)
     settings = eval_index_settings(Settings.from_env(reader=args.manifest), corpus)
     pipeline = Pipeline.from_settings(settings, threshold=0.0)
@@ -219,8 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     _, others = load_dataset(args.other, corpus)
     sets = {  # name -> (pipeline, questions of the trained half)
         "en": (pipeline, positives),
-        "de": (de_pipeline, [q for q in de_questions if q.sources and q.sources[0].split(".")[0] in trained]),
-        "de->en": (pipeline, [q for q in others if q.sources and q.sources[0].split(".")[0] in trained]),
+        "de": (de_pipeline, trained_half(de_questions)),
+        "de->en": (pipeline, trained_half(others)),
     }
     asked: list[list[dict]] = []
     counts = {}
@@ -236,27 +250,14 @@ def main(argv: list[str] | None = None) -> int:
     model = fit_confidence(rows)
     conf = [model.probability(r["x"]) for r in rows]
     answerable = [r["answerable"] for r in rows]
-    threshold = refusing(
-        args.max_refused, [c for c, r in zip(conf, rows, strict=True) if r["answerable"] and not r["two"]]
-    )
-    other_threshold = refusing(
-        args.max_refused, [c for c, r in zip(conf, rows, strict=True) if r["answerable"] and r["two"]]
-    )
+    threshold, other_threshold, refused = refused_per_language(args.max_refused, conf, rows)
     balanced = calibrate_threshold(conf, answerable)
     print(
         f"balanced-accuracy threshold {balanced:.4f}: "
         f"{abstention_rates(answerable, [c < balanced for c in conf])}"
     )
-    refused = [c < (other_threshold if r["two"] else threshold) for c, r in zip(conf, rows, strict=True)]
     rates = abstention_rates(answerable, refused)
-    p = [r["p"] for r in rows]
-    t_same = refusing(
-        args.max_refused, [c for c, r in zip(p, rows, strict=True) if r["answerable"] and not r["two"]]
-    )
-    t_two = refusing(
-        args.max_refused, [c for c, r in zip(p, rows, strict=True) if r["answerable"] and r["two"]]
-    )
-    alone = [c < (t_two if r["two"] else t_same) for c, r in zip(p, rows, strict=True)]
+    _, _, alone = refused_per_language(args.max_refused, [r["p"] for r in rows], rows)
     by_set = {"this model": rates, "the reader alone": abstention_rates(answerable, alone)}
     print(f"at most {args.max_refused:.0%} of answerable refused: {json.dumps(by_set)}")
     fit = {
