@@ -99,8 +99,38 @@ def test_long_text_is_detected():
 
 
 def test_detector_is_built_once_and_restricted():
-    assert _detector() is _detector()
+    assert _detector() is _detector() and _detector(fast=True) is _detector(fast=True)
     assert {"en", "de", "ko"} <= set(LANGUAGES)
+
+
+def _detectors_used(monkeypatch) -> list[bool]:
+    """Which of lingua's detectors ``detect_language`` asks (True: the fast one), recorded."""
+    used: list[bool] = []
+    real = language._detector
+
+    def recording(fast: bool = False):
+        used.append(fast)
+        return real(fast)
+
+    monkeypatch.setattr(language, "_detector", recording)
+    return used
+
+
+def test_a_text_the_fast_detector_is_sure_of_never_loads_the_full_models(monkeypatch):
+    used = _detectors_used(monkeypatch)
+    assert detect_language("How many memorandums of understanding were signed at the summit?") == "en"
+    assert used == [True]
+
+
+@pytest.mark.parametrize(
+    "question, lang",
+    [("Wozu lud Meloni Präsident Lee ein?", "de"), ("Who is the third riches man in America?", "en")],
+)
+def test_a_question_the_fast_detector_is_unsure_of_goes_to_the_full_models(monkeypatch, question, lang):
+    # the fast models alone say "es" and "de" here (eval/NOTES.md, "Language detection in two steps")
+    used = _detectors_used(monkeypatch)
+    assert detect_language(question) == lang
+    assert used == [True, False]
 
 
 def test_detect_language_rejects_non_strings():
