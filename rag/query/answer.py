@@ -4,10 +4,10 @@
     cite(article, start, end)   -> Citation with quote == article.text[start:end] (asserted)
 
 Every sentence of the best retrieved chunks is scored with a linear combination of features
-whose weights are read from ``rag/models/sentence-weights-v1.json`` (fitted on XQuAD, 2-fold by
-article: eval/NOTES.md, "Sentence selection weights"); the reader (``rag.query.reader``) then reads the
-best few and picks the answer among them. A question in a language none of the articles have
-uses the ``other_language`` weights.
+whose weights are read from ``rag/models/sentence-weights-v2.json`` (fitted by
+``eval/fit_sentences.py`` on the half of XQuAD the reader was trained on); the reader
+(``rag.query.reader``) then reads the best few and picks the answer among them. A question in a
+language none of the articles have uses the ``other_language`` weights.
 
 * ``dense``: cosine of the question and the sentence (vectors precomputed at index time);
 * ``symmetric``: cosine of the sentence and the question embedded as a passage, like the sentences;
@@ -35,7 +35,7 @@ from rag.types import Article, Citation
 
 __all__ = ["Candidate", "cite", "sentence_candidates", "sentence_weights"]
 
-WEIGHTS_FILE = Path(__file__).resolve().parent.parent / "models" / "sentence-weights-v1.json"
+WEIGHTS_FILE = Path(__file__).resolve().parent.parent / "models" / "sentence-weights-v2.json"
 
 
 def cite(article: Article, start: int, end: int) -> Citation:
