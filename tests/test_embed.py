@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import struct
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -223,28 +221,6 @@ def test_crash_mid_onnx_export_leaves_no_folder(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(KeyboardInterrupt):
         e5convert.ensure_e5_onnx(tmp_path, encoder=object())
     assert list((tmp_path / "models").iterdir()) == []
-
-
-def test_a_pending_session_that_cannot_open_is_a_model_error_naming_its_file(tmp_path: Path) -> None:
-    path = tmp_path / "broken.onnx"
-    path.write_bytes(b"not an onnx graph")
-    pending = e5convert.PendingSession(path, threads=1)
-    for _ in range(2):  # on every call, not only the first
-        with pytest.raises(ModelError, match=re.escape(str(path))):
-            pending.run(["embedding"], {})
-
-
-def test_a_pending_session_runs_prepare_on_its_thread_and_raises_its_model_error(tmp_path: Path) -> None:
-    seen = []
-
-    def prepare() -> None:
-        seen.append(threading.current_thread().name)
-        raise ModelError("the export is damaged: delete it")
-
-    pending = e5convert.PendingSession(tmp_path / "never-opened.onnx", threads=1, prepare=prepare)
-    with pytest.raises(ModelError, match="^the export is damaged: delete it$"):
-        pending.get()
-    assert seen == ["rag-onnx-open"]
 
 
 # ---------------------------------------------------------------- real model: conversion

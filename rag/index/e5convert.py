@@ -46,7 +46,6 @@ import os
 import shutil
 import struct
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -154,55 +153,6 @@ def word_embeddings(folder: Path) -> np.ndarray:
     if end - begin != rows * dim * 4:
         raise ModelError(f"{path}: {WORD_EMBEDDINGS} has {end - begin} bytes, not {rows} x {dim} floats")
     return np.memmap(path, dtype=np.float32, mode="r", offset=8 + size + begin, shape=(rows, dim))
-
-
-class PendingSession:
-    """An onnxruntime session opened on a background thread: onnxruntime lets go of the GIL while
-    it builds one (about 0.3-0.5 s for this model), so a cold start loads the tokenizer, the index
-    and the lexical tables meanwhile (eval/NOTES.md, "Cold start in parallel"). ``run`` waits for
-    it; a session that could not be opened raises ``ModelError`` naming ``path`` on every call.
-    ``prepare``, when given, runs first on that thread (a checksum or an export of ``path``); its
-    ``ModelError`` is raised as it is."""
-
-    def __init__(self, path: Path, threads: int, prepare: Callable[[], object] | None = None) -> None:
-        self.path = path
-        self._done = threading.Event()
-        self._session: Any = None
-        self._error: BaseException | None = None
-        args = (threads, prepare)
-        threading.Thread(target=self._open, args=args, name="rag-onnx-open").start()
-
-    def _open(self, threads: int, prepare: Callable[[], object] | None) -> None:
-        try:
-            if prepare is not None:
-                prepare()
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            options.log_severity_level = 3  # errors only
-            self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except BaseException as err:  # noqa: BLE001 - kept and raised to every caller of run
-            self._error = err
-        finally:
-            self._done.set()
-
-    def get(self) -> Any:
-        """The opened ``onnxruntime.InferenceSession``, waiting for it if needed."""
-        self._done.wait()
-        if isinstance(self._error, ModelError):
-            raise self._error
-        if self._error is not None:
-            raise ModelError(
-                f"{self.path} cannot be opened by onnxruntime ({self._error}): "
-                "delete its folder to export it again"
-            ) from self._error
-        return self._session
-
-    def run(self, outputs: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        return self.get().run(outputs, feeds)
 
 
 def onnx_ready(cache_dir: Path) -> bool:

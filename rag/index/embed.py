@@ -234,8 +234,9 @@ class OnnxQueryEncoder:
         prompt: str,
         max_length: int,
         pad_id: int,
-        session: e5convert.PendingSession | None = None,
     ) -> None:
+        import onnxruntime as ort
+
         # A Rust tokenizer used read-only; its truncation may be whatever its last caller set,
         # so ``encode`` truncates by itself.
         self.tokenizer = tokenizer
@@ -247,7 +248,12 @@ class OnnxQueryEncoder:
             raise ModelError(
                 f"the ONNX question encoder needs float32 weights, not {self.word_embeddings.dtype}"
             )
-        self.session = session or e5convert.PendingSession(path, threads=1)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3  # errors only
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     @classmethod
     def from_model(cls, path: Path, model: SentenceTransformer) -> OnnxQueryEncoder:
@@ -269,7 +275,6 @@ class OnnxQueryEncoder:
         the word-embedding table of model.safetensors, its prompts and window."""
         import json
 
-        session = e5convert.PendingSession(path, threads=1)  # opens while the tokenizer loads
         try:
             tokenizer = e5convert.load_tokenizer(folder / "tokenizer.json")
             table = e5convert.word_embeddings(folder)
@@ -285,7 +290,6 @@ class OnnxQueryEncoder:
             prompts.get("prompts", {}).get("query", ""),
             int(window.get("max_seq_length") or 512),
             int(pad if pad is not None else 0),
-            session,
         )
 
     def token_ids(self, text: str, prompt: str | None = None) -> list[int]:

@@ -277,25 +277,27 @@ class Reader:
     def load(
         cls, cache_dir: Path, *, manifest_path: Path = MANIFEST, word_embeddings: np.ndarray | None = None
     ) -> Reader:
-        """Check the shipped weights, export them to ONNX once (``cache_dir``), start opening the
-        session (``rag.index.e5convert.PendingSession``).
+        """Check the shipped weights, export them to ONNX once (``cache_dir``), open the session.
         ``word_embeddings`` is the e5 table when the caller already holds it (not loaded twice)."""
-        from rag.index.e5convert import PendingSession, ensure_e5_model
+        import onnxruntime as ort
+
+        from rag.index.e5convert import ensure_e5_model
 
         t0 = time.perf_counter()
         manifest = read_manifest(manifest_path)
         weights = checked_weights(manifest, manifest_path.parent)
         base = ensure_e5_model(cache_dir)
-        # The export is checked (SHA-256), made if missing, and opened while the rest loads.
-        session = PendingSession(
-            _onnx_dir(cache_dir, manifest) / ONNX_FILE,
-            READER_THREADS,
-            prepare=lambda: _ensure_onnx(cache_dir, base, manifest, weights),
-        )
+        onnx_path = _ensure_onnx(cache_dir, base, manifest, weights)
         if word_embeddings is None:
             from rag.index.e5convert import word_embeddings as table
 
             word_embeddings = table(base)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = READER_THREADS
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         reader = cls(session, Encoder.load(base / "tokenizer.json"), word_embeddings, manifest)
         LOG.info("reader %s ready in %.2f s", manifest.get("version"), time.perf_counter() - t0)
         return reader
