@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from rag.query.question import Query
 from rag.query.retrieve import Ranked, Retriever
 from rag.types import Article, Citation
 
-__all__ = ["Candidate", "cite", "sentence_candidates", "sentence_weights"]
+__all__ = ["Candidate", "cite", "neighbour_terms", "sentence_candidates", "sentence_weights"]
 
 WEIGHTS_FILE = Path(__file__).resolve().parent.parent / "models" / "sentence-weights-v2.json"
 
@@ -132,7 +133,7 @@ def sentence_candidates(
         qw, total = q_weights[language]
         terms = retriever.sentence_terms[sid]
         own = sum(v for t, v in qw.items() if t in terms)
-        neighbours = _neighbour_terms(retriever, sid)
+        neighbours = neighbour_terms(retriever, sid)
         around = sum(v for t, v in qw.items() if t in neighbours and t not in terms)
         dense = float(ranked.sentence_cos[sid])
         symmetric = (
@@ -154,12 +155,13 @@ def sentence_candidates(
     return out
 
 
-def _neighbour_terms(retriever: Retriever, sentence_id: int) -> set[str]:
-    """The lexical terms of the sentences just before and after one, in the same article."""
+def neighbour_terms(retriever: Retriever, sentence_id: int, excluded: Set[int] = frozenset()) -> set[str]:
+    """The lexical terms of the sentences just before and after one, in the same article; those in
+    ``excluded`` count as absent."""
     index = retriever.index
     ids = index.sentence_ids(index.sentences[sentence_id].article_id)
     out: set[str] = set()
     for nid in (sentence_id - 1, sentence_id + 1):
-        if nid in ids:
+        if nid in ids and nid not in excluded:
             out |= retriever.sentence_terms[nid]
     return out

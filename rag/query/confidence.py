@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.errors import ModelError
-from rag.query.answer import Candidate
+from rag.query.answer import Candidate, neighbour_terms
 from rag.query.question import Query
 from rag.query.reader import Reading
 from rag.query.retrieve import Retriever
@@ -52,11 +52,9 @@ def coverage(retriever: Retriever, query: Query, sentence_id: int, excluded: Set
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    ids = index.sentence_ids(sentence.article_id)
-    near: set[str] = set()
-    for sid in (sentence_id - 1, sentence_id, sentence_id + 1):
-        if sid in ids and sid not in excluded:
-            near |= retriever.sentence_terms[sid]
+    near = neighbour_terms(retriever, sentence_id, excluded)
+    if sentence_id not in excluded:
+        near |= retriever.sentence_terms[sentence_id]
     return sum(w for t, w in weights.items() if t in near) / total
 
 
