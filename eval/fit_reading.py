@@ -186,6 +186,26 @@ def fit_confidence(rows: list[dict]) -> Confidence:
     return Confidence(weights, round(float(model.intercept_[0]), 6))
 
 
+def in_half(questions: list[Question], trained: set[str], seen: bool = True) -> list[Question]:
+    """The questions of the articles the reader was trained on (``seen``), or of the others."""
+    return [q for q in questions if q.sources and (q.sources[0].split(".")[0] in trained) == seen]
+
+
+def xquad_sets(manifest: Path, bench: Path, other: Path) -> dict[str, tuple[object, list[Question]]]:
+    """The three ways XQuAD is asked, name -> (pipeline with threshold 0, all its questions):
+    ``en`` (``bench`` on its own corpus), ``de`` (``other`` on its own) and ``de->en`` (``other``'s
+    questions on ``bench``'s corpus, gold answers from ``bench``; the ``en`` pipeline)."""
+    from rag.query.pipeline import Pipeline
+
+    base = Settings.from_env(reader=manifest)
+    corpus, questions = load_dataset(bench)
+    other_corpus, other_questions = load_dataset(other)
+    _, across = load_dataset(other, corpus)
+    en = Pipeline.from_settings(eval_index_settings(base, corpus), threshold=0.0)
+    de = Pipeline.from_settings(eval_index_settings(base, other_corpus), threshold=0.0)
+    return {"en": (en, questions), "de": (de, other_questions), "de->en": (en, across)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--manifest", type=Path, default=READER_MANIFEST)
@@ -202,20 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
 
-    from rag.query.pipeline import Pipeline
-
     manifest = json.loads(args.manifest.read_text(encoding="utf-8"))
     split = manifest["xquad_articles"]
-    corpus, questions = load_dataset(args.bench)
     trained = set(split["trained"])
-
-    def trained_half(qs: list[Question]) -> list[Question]:
-        return [q for q in qs if q.sources and q.sources[0].split(".")[0] in trained]
-
-    positives = trained_half(questions)
+    every = xquad_sets(args.manifest, args.bench, args.other)
+    sets = {name: (pipe, in_half(qs, trained)) for name, (pipe, qs) in every.items()}  # the trained half
+    pipeline, positives = sets["en"]
     negatives = unanswerable(args.data, set(split["held_out"]), args.unanswerable)
-    settings = eval_index_settings(Settings.from_env(reader=args.manifest), corpus)
-    pipeline = Pipeline.from_settings(settings, threshold=0.0)
 
     pos = read_all(pipeline, positives)
     rows = sweep(pos, [q.answers for q in positives])
@@ -226,16 +239,6 @@ def main(argv: list[str] | None = None) -> int:
     windows, penalty = rule["windows"], rule["rank_penalty"]
     print(f"reading rule: windows {windows}, rank_penalty {penalty} (F1 {rule['f1']:.3f}, best {top:.3f})")
 
-    de_corpus, de_questions = load_dataset(args.other)
-    de_pipeline = Pipeline.from_settings(
-        eval_index_settings(Settings.from_env(reader=args.manifest), de_corpus), threshold=0.0
-    )
-    _, others = load_dataset(args.other, corpus)
-    sets = {  # name -> (pipeline, questions of the trained half)
-        "en": (pipeline, positives),
-        "de": (de_pipeline, trained_half(de_questions)),
-        "de->en": (pipeline, trained_half(others)),
-    }
     asked: list[list[dict]] = []
     counts = {}
     for name, (pipe, qs) in sets.items():

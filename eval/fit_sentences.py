@@ -34,8 +34,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.config import READER_MANIFEST, Settings  # noqa: E402
-from rag.evaluate import Question, eval_index_settings, load_dataset  # noqa: E402
+from eval.fit_reading import in_half, xquad_sets  # noqa: E402
+from rag.config import READER_MANIFEST  # noqa: E402
+from rag.evaluate import Question  # noqa: E402
 from rag.metrics import contains_answer  # noqa: E402
 from rag.query.answer import WEIGHTS_FILE, sentence_weights  # noqa: E402
 from rag.query.question import Query  # noqa: E402
@@ -128,29 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
 
-    from rag.query.pipeline import Pipeline
-
     manifest = json.loads(args.manifest.read_text(encoding="utf-8"))
     trained = set(manifest["xquad_articles"]["trained"])
     windows = int(manifest["reading"]["windows"])
     config = sentence_weights(args.weights)
     features = list(config["features"])
 
-    def half(qs: list[Question], seen: bool) -> list[Question]:
-        return [q for q in qs if q.sources and (q.sources[0].split(".")[0] in trained) == seen]
-
-    base = Settings.from_env(reader=args.manifest)
-    en_corpus, en_questions = load_dataset(args.bench)
-    de_corpus, de_questions = load_dataset(args.other)
-    _, de_on_en = load_dataset(args.other, en_corpus)
-    en = Pipeline.from_settings(eval_index_settings(base, en_corpus), threshold=0.0)
-    de = Pipeline.from_settings(eval_index_settings(base, de_corpus), threshold=0.0)
-    sets = {"en": (en, en_questions), "de": (de, de_questions), "de->en": (en, de_on_en)}
+    sets = xquad_sets(args.manifest, args.bench, args.other)
     groups = {"same_language": ("en", "de"), "other_language": ("de->en",)}
 
     fitted = {}
     for group, names in groups.items():
-        rows = [r for n in names for r in collect(sets[n][0], half(sets[n][1], True), features)]
+        rows = [r for n in names for r in collect(sets[n][0], in_half(sets[n][1], trained), features)]
         w = fit(rows, args.l2)
         fitted[group] = {f: round(float(v), 2) for f, v in zip(features, w, strict=True)}
         print(f"{group}: {len(rows)} questions -> {fitted[group]}")
@@ -160,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         group = "other_language" if name == "de->en" else "same_language"
         old = np.array([config[group][f] for f in features])
         new = np.array([fitted[group][f] for f in features])
-        rows = collect(pipe, half(qs, False), features)
+        rows = collect(pipe, in_half(qs, trained, seen=False), features)
         figures[name] = report(pipe, rows, {"old": old, "new": new}, windows)
         print(f"held out, {name}: {json.dumps(figures[name])}")
 
